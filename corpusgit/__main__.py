@@ -1,0 +1,3 @@
+from corpusgit.cli import main
+
+main()

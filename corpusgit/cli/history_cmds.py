@@ -1,0 +1,164 @@
+"""commit, log, show."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from corpusgit.cli import app
+from corpusgit.cli.render import human_bytes, human_count, out, print_json, warn
+from corpusgit.cli.worktree_cmds import _change_line
+from corpusgit.history import commit as do_commit, log as do_log
+from corpusgit.objects import Commit
+from corpusgit.repo import Repo
+from corpusgit.show import BlobView, TableView, show_commit, show_path
+
+PREVIEW_CHARS = 80  # cell text shown in previews; corpus rows are often kilobytes long
+
+
+@app.command()
+def commit(
+    message: str = typer.Option(..., "--message", "-m", help="What changed and why."),
+    allow_empty: bool = typer.Option(False, "--allow-empty", help="Record a commit even if nothing changed."),
+    no_verify: bool = typer.Option(False, "--no-verify", help="Skip quality hooks (recorded in the commit)."),
+) -> None:
+    """Record the staged state as a new commit."""
+    result = do_commit(Repo.open(), message, allow_empty=allow_empty, no_verify=no_verify)
+    if result.warning:
+        warn(result.warning)
+    branch = result.branch[len("refs/heads/"):] if result.branch else "detached HEAD"
+    out.print(f"[{branch} {result.id[:12]}] {result.commit.subject}")
+
+
+def _when(c: Commit) -> str:
+    tz = dt.timezone(dt.timedelta(minutes=c.tz_offset))
+    return dt.datetime.fromtimestamp(c.time, tz).strftime("%a %b %d %H:%M:%S %Y %z")
+
+
+def _commit_json(oid: str, c: Commit) -> dict[str, object]:
+    doc = c.to_json()
+    doc["id"] = oid
+    doc.pop("type")
+    return doc
+
+
+@app.command()
+def log(
+    rev: str = typer.Argument("HEAD", help="Where to start."),
+    max_count: Optional[int] = typer.Option(None, "--max-count", "-n", help="Show at most N commits."),
+    oneline: bool = typer.Option(False, "--oneline", help="One line per commit."),
+    json_: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Show history, newest first."""
+    entries = list(do_log(Repo.open(), rev, max_count))
+    if json_:
+        print_json([_commit_json(e.id, e.commit) for e in entries])
+        return
+    for e in entries:
+        skipped = " [hooks skipped]" if e.commit.hooks == "skipped" else ""
+        if oneline:
+            line = Text(e.id[:12], style="yellow")
+            line.append(f" {e.commit.subject}{skipped}")
+            out.print(line)
+            continue
+        out.print(Text(f"commit {e.id}", style="yellow"))
+        if len(e.commit.parents) > 1:
+            out.print("Merge: " + " ".join(p[:12] for p in e.commit.parents))
+        out.print(f"Author: {e.commit.author.name} <{e.commit.author.email}>")
+        out.print(f"Date:   {_when(e.commit)}")
+        if skipped:
+            out.print("Hooks:  skipped (--no-verify)", style="red")
+        out.print("")
+        for line in e.commit.message.rstrip().splitlines():
+            out.print(f"    {line}")
+        out.print("")
+
+
+@app.command()
+def show(
+    spec: str = typer.Argument("HEAD", help="A revision, or REV:PATH for one file."),
+    rows: int = typer.Option(5, "--rows", "-r", help="Rows to preview for a table."),
+    json_: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Show a commit and its changes, or a table/file at a revision (no checkout needed)."""
+    repo = Repo.open()
+    if ":" in spec:
+        from corpusgit.revparse import split_path_spec
+
+        rev, path = split_path_spec(spec)
+        view = show_path(repo, rev, path, rows)
+        if isinstance(view, TableView):
+            _render_table(view, json_)
+        else:
+            _render_blob(view, json_)
+        return
+    cv = show_commit(repo, spec)
+    if json_:
+        doc = _commit_json(cv.id, cv.commit)
+        doc["changes"] = cv.changes
+        print_json(doc)
+        return
+    out.print(Text(f"commit {cv.id}", style="yellow"))
+    out.print(f"Author: {cv.commit.author.name} <{cv.commit.author.email}>")
+    out.print(f"Date:   {_when(cv.commit)}")
+    if cv.commit.hooks == "skipped":
+        out.print("Hooks:  skipped (--no-verify)", style="red")
+    out.print("")
+    for line in cv.commit.message.rstrip().splitlines():
+        out.print(f"    {line}")
+    out.print("")
+    for change in cv.changes:
+        out.print(_change_line(change))
+
+
+def _render_table(view: TableView, json_: bool) -> None:
+    t = view.table
+    if json_:
+        print_json({
+            "path": view.path, "rev": view.rev, "id": view.id, "rows": t.num_rows,
+            "schema": [{"name": f.name, "type": str(f.type), "nullable": f.nullable} for f in t.schema],
+            "key": list(t.key), "segments": t.num_segments, "chunks": len(t.chunk_refs()),
+            "logical_bytes": t.logical_bytes, "stored_bytes": view.stored_bytes,
+            "head": view.head.to_pylist(),
+        })
+        return
+    out.print(Text(f"{view.rev}:{view.path}", style="bold"))
+    out.print(f"table {view.id}")
+    out.print(f"{human_count(t.num_rows)} rows · {len(t.schema)} columns · {t.num_segments:,} segments in {len(t.chunk_refs()):,} chunks · "
+              f"{human_bytes(t.logical_bytes)} logical, {human_bytes(view.stored_bytes)} in referenced chunks")
+    if t.key:
+        out.print(f"key: {', '.join(t.key)}")
+    schema = Table(title="schema", show_lines=False, title_justify="left")
+    schema.add_column("column")
+    schema.add_column("type")
+    schema.add_column("nullable")
+    for f in t.schema:
+        schema.add_row(f.name, str(f.type), "yes" if f.nullable else "no")
+    out.print(schema)
+    if view.head.num_rows:
+        preview = Table(title=f"first {view.head.num_rows} rows", title_justify="left")
+        for name in view.head.schema.names:
+            preview.add_column(name, overflow="ellipsis", max_width=PREVIEW_CHARS)
+        for row in view.head.to_pylist():
+            preview.add_row(*(_cell(v) for v in row.values()))
+        out.print(preview)
+
+
+def _cell(value: object) -> str:
+    text = "∅" if value is None else str(value)
+    text = " ".join(text.split())
+    return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"
+
+
+def _render_blob(view: BlobView, json_: bool) -> None:
+    if json_:
+        print_json({"path": view.path, "rev": view.rev, "id": view.id, "size": view.size, "text": view.text})
+        return
+    if view.text is None:
+        out.print(f"{view.rev}:{view.path}: blob {view.id[:12]}, {human_bytes(view.size)} (binary or too large to print)")
+    else:
+        out.print(view.text, end="")

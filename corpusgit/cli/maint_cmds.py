@@ -1,0 +1,89 @@
+"""du, fsck, gc."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from corpusgit.cli import app
+from corpusgit.cli.render import err, human_bytes, human_count, out, print_json, progress_for
+from corpusgit.du import commit_usage, table_usage
+from corpusgit.fsck import fsck as do_fsck
+from corpusgit.gc import DEFAULT_GRACE_SECONDS, gc as do_gc
+from corpusgit.repo import Repo
+
+
+@app.command()
+def du(
+    rev: str = typer.Argument("HEAD", help="Revision."),
+    tables: bool = typer.Option(False, "--tables", "-t", help="Per table of REV instead of per commit."),
+    max_count: Optional[int] = typer.Option(None, "--max-count", "-n", help="Commits to show."),
+    json_: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Logical bytes versus bytes actually stored, per commit (or per table)."""
+    repo = Repo.open()
+    if tables:
+        rows = table_usage(repo, rev)
+        if json_:
+            print_json(rows)
+            return
+        t = Table(title=f"tables at {rev}", title_justify="left")
+        for col in ("path", "rows", "segments", "chunks", "logical", "stored", "new vs parent"):
+            t.add_column(col, justify="left" if col == "path" else "right")
+        for u in rows:
+            t.add_row(u.path, human_count(u.rows), human_count(u.segments), human_count(u.chunks),
+                      human_bytes(u.logical_bytes), human_bytes(u.stored_bytes), human_bytes(u.new_bytes))
+        out.print(t)
+        return
+    usage = commit_usage(repo, rev, max_count)
+    if json_:
+        print_json(usage)
+        return
+    t = Table(title="storage per commit (newest first)", title_justify="left")
+    for col in ("commit", "message", "tables", "rows", "logical", "added to store", "% of logical"):
+        t.add_column(col, justify="right" if col not in ("commit", "message") else "left")
+    for u in usage:
+        pct = f"{100 * u.added_bytes / u.logical_bytes:.2f}%" if u.logical_bytes else "-"
+        t.add_row(u.commit[:12], u.subject[:40], str(u.tables), human_count(u.rows), human_bytes(u.logical_bytes), human_bytes(u.added_bytes), pct)
+    out.print(t)
+    total = sum(u.added_bytes for u in usage)
+    out.print(f"store holds {human_bytes(total)} for {len(usage)} commits", style="dim")
+
+
+@app.command()
+def fsck(
+    full: bool = typer.Option(False, "--full", help="Also recompute every chunk's content id (slow)."),
+    json_: bool = typer.Option(False, "--json", help="Print JSON."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Check that every reachable object is present and matches its id."""
+    report = do_fsck(Repo.open(), full=full, progress=progress_for(quiet or json_))
+    if json_:
+        print_json({"ok": report.ok, "checked": report.checked, "problems": report.problems, "dangling": report.dangling, "warnings": report.warnings})
+    else:
+        for p in report.problems:
+            err.print(f"error: {p.message}", style="red")
+        for w in report.warnings:
+            err.print(f"warning: {w}", style="yellow")
+        checked = ", ".join(f"{n:,} {k}s" for k, n in sorted(report.checked.items()))
+        out.print(f"checked {checked}; {len(report.problems)} problem(s); {report.dangling} dangling object(s)")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def gc(
+    now: bool = typer.Option(False, "--now", help="Also drop unreachable objects younger than the grace period."),
+    grace: int = typer.Option(DEFAULT_GRACE_SECONDS, "--grace", help="Keep unreachable objects younger than this many seconds."),
+    dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Only report what would be removed."),
+    json_: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Delete objects unreachable from refs, tags, reflogs and the index."""
+    result = do_gc(Repo.open(), 0 if now else grace, dry_run)
+    if json_:
+        print_json(result)
+        return
+    verb = "would remove" if dry_run else "removed"
+    out.print(f"{verb} {result.removed:,} objects ({human_bytes(result.freed_bytes)}); kept {result.kept:,}")

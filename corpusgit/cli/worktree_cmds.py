@@ -1,0 +1,149 @@
+"""add, status, rm, mv, checkout, switch, restore."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+from rich.text import Text
+
+from corpusgit.checkout import checkout as do_checkout, create_branch_and_switch, restore as do_restore
+from corpusgit.cli import app
+from corpusgit.cli.render import human_bytes, human_count, out, print_json, progress_for
+from corpusgit.repo import Repo
+from corpusgit.worktree import FileChange, add as do_add, mv as do_mv, rm as do_rm, status as do_status
+
+_STYLE = {"added": "green", "modified": "yellow", "deleted": "red"}
+
+
+def _change_line(change: FileChange, indent: str = "  ") -> Text:
+    line = Text(indent)
+    line.append(f"{change.change + ':':<10}", style=_STYLE.get(change.change, ""))
+    line.append(change.path)
+    if change.kind == "table" and (change.rows_before is not None or change.rows_after is not None):
+        before, after = change.rows_before, change.rows_after
+        if before is not None and after is not None:
+            delta = after - before
+            line.append(f"  ({human_count(before)} → {human_count(after)} rows, {delta:+,})", style="dim")
+        else:
+            line.append(f"  ({human_count(after if after is not None else before)} rows)", style="dim")
+    return line
+
+
+@app.command()
+def add(
+    paths: list[str] = typer.Argument(..., help="Files or directories; Parquet files become tables."),
+    force: bool = typer.Option(False, "--force", "-f", help="Add files even if .cgitignore lists them."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+) -> None:
+    """Stage files: tables are matched row by row against their previous versions."""
+    result = do_add(Repo.open(), paths, progress_for(quiet), force=force)
+    if quiet:
+        return
+    for change in result.added:
+        out.print(_change_line(change))
+    out.print(f"{len(result.added)} changed, {result.unchanged} unchanged, {human_bytes(result.new_bytes)} new data stored", style="dim")
+
+
+@app.command()
+def status(
+    json_: bool = typer.Option(False, "--json", help="Print JSON."),
+    short: bool = typer.Option(False, "--short", "-s", help="One line per file."),
+) -> None:
+    """Show staged, unstaged and untracked files, with row counts for tables."""
+    st = do_status(Repo.open())
+    if json_:
+        print_json({"branch": st.branch, "head": st.head, "staged": st.staged, "unstaged": st.unstaged, "untracked": st.untracked, "clean": st.clean})
+        return
+    if short:
+        for c in st.staged:
+            out.print(f"{c.change[0].upper()}  {c.path}")
+        for c in st.unstaged:
+            out.print(f" {c.change[0].upper()} {c.path}")
+        for p in st.untracked:
+            out.print(f"?? {p}")
+        return
+    out.print(f"On branch {st.branch[len('refs/heads/'):]}" if st.branch else f"HEAD detached at {(st.head or '')[:12]}")
+    if st.head is None:
+        out.print("No commits yet")
+    if st.staged:
+        out.print("\nChanges to be committed:")
+        for c in st.staged:
+            out.print(_change_line(c, "    "))
+    if st.unstaged:
+        out.print("\nChanges not staged for commit:  (use 'cgit add <path>' to stage)")
+        for c in st.unstaged:
+            out.print(_change_line(c, "    "))
+    if st.untracked:
+        out.print("\nUntracked files:  (use 'cgit add <path>' to track)")
+        for p in st.untracked:
+            out.print(Text("    " + p, style="red"))
+    if st.clean:
+        out.print("nothing to commit, working tree clean")
+
+
+@app.command()
+def rm(
+    paths: list[str] = typer.Argument(..., help="Tracked files or directories."),
+    cached: bool = typer.Option(False, "--cached", help="Untrack only; keep the files on disk."),
+    recursive: bool = typer.Option(False, "-r", help="Allow directories."),
+) -> None:
+    """Stop tracking files (and delete them unless --cached)."""
+    for path in do_rm(Repo.open(), paths, cached, recursive):
+        out.print(f"rm '{path}'")
+
+
+@app.command()
+def mv(src: str = typer.Argument(...), dst: str = typer.Argument(...)) -> None:
+    """Rename a tracked file; its data is not copied."""
+    s, d = do_mv(Repo.open(), src, dst)
+    out.print(f"renamed {s} → {d}")
+
+
+@app.command()
+def checkout(
+    rev: str = typer.Argument(..., help="Branch, tag or commit."),
+    paths: Optional[list[str]] = typer.Argument(None, help="After '--': restore only these paths from REV."),
+    force: bool = typer.Option(False, "--force", "-f", help="Discard local changes that would be overwritten."),
+    detach: bool = typer.Option(False, "--detach", help="Detach HEAD even when REV is a branch."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Make the work tree match REV (tables come back logically identical)."""
+    repo = Repo.open()
+    if paths:
+        n = do_restore(repo, rev, paths)
+        out.print(f"Restored {n} file{'s' if n != 1 else ''} from {rev}")
+        return
+    result = do_checkout(repo, rev, force=force, progress=progress_for(quiet), detach=detach)
+    where = f"branch '{result.branch}'" if result.branch else f"detached HEAD at {result.commit[:12]}"
+    if not quiet:
+        out.print(f"Switched to {where} ({result.written} written, {result.removed} removed)")
+
+
+@app.command()
+def switch(
+    branch: str = typer.Argument(..., help="Branch to switch to (or to create with -c)."),
+    start: Optional[str] = typer.Argument(None, help="Start point for -c (default HEAD)."),
+    create: bool = typer.Option(False, "--create", "-c", help="Create the branch first."),
+    detach: bool = typer.Option(False, "--detach", help="Detach HEAD at the given revision."),
+    force: bool = typer.Option(False, "--force", "-f", help="Discard local changes that would be overwritten."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Switch branches (git switch)."""
+    repo = Repo.open()
+    if create:
+        result = create_branch_and_switch(repo, branch, start or "HEAD")
+    else:
+        result = do_checkout(repo, branch, force=force, progress=progress_for(quiet), detach=detach)
+    where = f"branch '{result.branch}'" if result.branch else f"detached HEAD at {result.commit[:12]}"
+    out.print(f"Switched to {'a new ' if create else ''}{where}")
+
+
+@app.command()
+def restore(
+    paths: list[str] = typer.Argument(..., help="Files or directories to restore."),
+    source: str = typer.Option("HEAD", "--source", "-s", help="Revision to restore from."),
+) -> None:
+    """Bring files back from a revision into the work tree and index."""
+    n = do_restore(Repo.open(), source, paths)
+    out.print(f"Restored {n} file{'s' if n != 1 else ''} from {source}")

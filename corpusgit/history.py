@@ -1,0 +1,93 @@
+"""Making commits and walking history."""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from corpusgit.config import resolve_author
+from corpusgit.errors import NothingToCommit
+from corpusgit.objects import Commit, read_commit, read_tree
+from corpusgit.revparse import resolve_commit
+from corpusgit.store.canonical import ObjectId
+
+if TYPE_CHECKING:
+    from corpusgit.repo import Repo
+
+
+@dataclass(frozen=True, slots=True)
+class CommitResult:
+    id: ObjectId
+    commit: Commit
+    branch: str | None
+    warning: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    id: ObjectId
+    commit: Commit
+
+
+def commit(
+    repo: Repo,
+    message: str,
+    allow_empty: bool = False,
+    no_verify: bool = False,
+    extra_parents: tuple[ObjectId, ...] = (),
+) -> CommitResult:
+    """Record the index as a new commit on HEAD (compare-and-swap; a lost race fails cleanly)."""
+    if not message.strip():
+        raise NothingToCommit("empty commit message", hint="pass -m 'what changed and why'")
+    with repo.locked_index() as (index, _lock):
+        head = repo.refs.head_commit()
+        tree = index.to_tree()
+        tree_id = repo.store.put_meta(tree.to_json())
+        if head is not None and not allow_empty and not extra_parents:
+            parent_tree = read_commit(repo.store, head).tree
+            if parent_tree == tree_id:
+                raise NothingToCommit("nothing to commit, working tree matches HEAD", hint="stage changes with 'cgit add' (or pass --allow-empty)")
+        if head is None and not tree.entries and not allow_empty:
+            raise NothingToCommit("nothing to commit", hint="stage files with 'cgit add <path>' first")
+        author, warning = resolve_author(repo.config_path)
+        offset = -time.altzone if time.daylight and time.localtime().tm_isdst else -time.timezone
+        new = Commit(
+            tree=tree_id,
+            parents=((head,) if head else ()) + extra_parents,
+            author=author,
+            time=int(time.time()),
+            tz_offset=offset // 60,
+            message=message.strip() + "\n",
+            hooks="skipped" if no_verify else "none",
+        )
+        oid = repo.store.put_meta(new.to_json())
+        repo.refs.update_head(oid, head, f"commit: {new.subject}" if head else f"commit (initial): {new.subject}")
+    return CommitResult(oid, new, repo.refs.head_target(), warning)
+
+
+def log(repo: Repo, rev: str = "HEAD", max_count: int | None = None) -> Iterator[LogEntry]:
+    """Ancestors of ``rev``, newest first (by commit time, ties by id), each once."""
+    start = resolve_commit(repo, rev)
+    seen = {start}
+    first = read_commit(repo.store, start)
+    heap: list[tuple[int, str, Commit]] = [(-first.time, start, first)]
+    count = 0
+    while heap and (max_count is None or count < max_count):
+        _, oid, c = heapq.heappop(heap)
+        yield LogEntry(ObjectId(oid), c)
+        count += 1
+        for parent in c.parents:
+            if parent not in seen:
+                seen.add(parent)
+                pc = read_commit(repo.store, parent, needed_by=f"history of {oid[:12]}")
+                heapq.heappush(heap, (-pc.time, parent, pc))
+
+
+def tree_of(repo: Repo, rev: str) -> dict[str, tuple[str, ObjectId]]:
+    """path -> (kind, id) of a revision's tree."""
+    oid = resolve_commit(repo, rev)
+    tree = read_tree(repo.store, read_commit(repo.store, oid).tree, needed_by=f"commit {oid[:12]}")
+    return {p: (e.kind, e.id) for p, e in tree.entries.items()}

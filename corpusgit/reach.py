@@ -1,0 +1,92 @@
+"""Reachability: the object graph from refs, reflogs and the index down to chunks.
+
+gc, fsck and du all need the same walk; a damaged object is reported with the path that needs
+it and the walk goes on, so one bad chunk does not hide others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from corpusgit.errors import CorpusGitError
+from corpusgit.objects import TABLE, Commit, Tree
+from corpusgit.refs import HEADS, TAGS
+from corpusgit.table.model import ChunkRef, TableObject
+
+if TYPE_CHECKING:
+    from corpusgit.repo import Repo
+
+COMMIT, TREE, BLOB, CHUNK = "commit", "tree", "blob", "chunk"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    object_id: str
+    kind: str
+    needed_by: str
+    message: str
+
+
+@dataclass
+class Reach:
+    kinds: dict[str, str] = field(default_factory=dict)
+    needed_by: dict[str, str] = field(default_factory=dict)
+    chunks: dict[str, ChunkRef] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def roots(repo: Repo) -> list[tuple[str, str, str]]:
+    """(id, kind, label) of everything that keeps objects alive."""
+    out: list[tuple[str, str, str]] = []
+    for prefix in (HEADS, TAGS):
+        for name, oid in repo.refs.list(prefix).items():
+            out.append((oid, COMMIT, prefix + name))
+    head = repo.refs.head_commit()
+    if head:
+        out.append((head, COMMIT, "HEAD"))
+    for special in ("MERGE_HEAD", "ORIG_HEAD"):
+        oid = repo.refs.read(special)
+        if oid:
+            out.append((oid, COMMIT, special))
+    out.extend((oid, COMMIT, "reflog") for oid in sorted(repo.refs.all_reflog_ids()))
+    for path, entry in repo.read_index().entries.items():
+        out.append((entry.id, entry.kind, f"index:{path}"))
+    return out
+
+
+def walk(repo: Repo, starts: Iterable[tuple[str, str, str]]) -> Reach:
+    """Visit every object reachable from ``starts``; missing or corrupt ones become problems."""
+    reach = Reach()
+    stack = list(starts)
+    while stack:
+        oid, kind, label = stack.pop()
+        if oid in reach.kinds:
+            continue
+        reach.kinds[oid] = kind
+        reach.needed_by[oid] = label
+        try:
+            stack.extend(_children(repo, oid, kind, label, reach))
+        except CorpusGitError as exc:
+            reach.problems.append(Problem(oid, kind, label, exc.message))
+    return reach
+
+
+def _children(repo: Repo, oid: str, kind: str, label: str, reach: Reach) -> list[tuple[str, str, str]]:
+    if kind == COMMIT:
+        commit = Commit.from_json(repo.store.get_meta(oid, label))
+        where = f"commit {oid[:12]}"
+        return [(commit.tree, TREE, where)] + [(p, COMMIT, f"parent of {oid[:12]}") for p in commit.parents]
+    if kind == TREE:
+        tree = Tree.from_json(repo.store.get_meta(oid, label))
+        return [(e.id, e.kind, f"{p} in {label}") for p, e in tree.entries.items()]
+    if kind == TABLE:
+        table = TableObject.from_json(repo.store.get_meta(oid, label))
+        for ref in table.chunk_refs():
+            reach.chunks.setdefault(ref.id, ref)
+        return [(ref.id, CHUNK, label) for ref in table.chunk_refs()]
+    if kind == BLOB or kind == CHUNK:
+        if not repo.store.has(oid):
+            reach.problems.append(Problem(oid, kind, label, f"{kind} {oid} is missing (needed by {label})"))
+    return []

@@ -1,0 +1,1 @@
+"""Content-addressed object storage: canonical encoding, ids, atomic files."""

@@ -1,0 +1,96 @@
+"""Crash-safe file writes: temp file, fsync, rename, fsync of the directory.
+
+A reader (or a process killed half-way) sees either the old file or the new one, never a
+partial one. ENOSPC becomes ``StorageFull`` so callers can roll back and say what to do.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+from corpusgit.errors import CorpusGitError, StorageFull
+
+
+def fsync_dir(path: Path) -> None:
+    """Persist a rename: the directory entry is only durable once its directory is synced."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def translate_os_error(exc: OSError, path: Path) -> CorpusGitError:
+    """Turn a low-level write failure into a one-line error with a hint."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return StorageFull(
+            f"no space left on device while writing {path}",
+            hint="free some disk space (or run 'cgit gc') and run the command again; nothing was changed",
+        )
+    return CorpusGitError(f"cannot write {path}: {exc.strerror or exc}", hint="check permissions and free space")
+
+
+@contextmanager
+def atomic_file(path: Path) -> Iterator[BinaryIO]:
+    """Yield a binary file that replaces ``path`` only if the block completes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+        fsync_dir(path.parent)
+    except OSError as exc:
+        _unlink_quietly(tmp)
+        raise translate_os_error(exc, path) from exc
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` atomically and durably."""
+    with atomic_file(path) as handle:
+        handle.write(data)
+
+
+def write_via(path: Path, writer: Callable[[Path], None]) -> None:
+    """Let ``writer`` produce a temp file (e.g. a Parquet writer), then publish it atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        writer(Path(tmp))
+        sync_file(Path(tmp))
+        os.replace(tmp, path)
+        fsync_dir(path.parent)
+    except OSError as exc:
+        _unlink_quietly(tmp)
+        raise translate_os_error(exc, path) from exc
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
+
+
+def sync_file(path: Path) -> None:
+    """fsync a file that another library wrote and closed."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _unlink_quietly(path: str | Path) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

@@ -1,0 +1,1 @@
+"""Tables: row hashing, content-defined chunking, ingest by matching, streaming reads."""
