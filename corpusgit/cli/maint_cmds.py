@@ -30,8 +30,9 @@ def du(
             print_json(rows)
             return
         t = Table(title=f"tables at {rev}", title_justify="left")
-        for col in ("path", "rows", "segments", "chunks", "logical", "stored", "new vs parent"):
-            t.add_column(col, justify="left" if col == "path" else "right")
+        t.add_column("path", no_wrap=True)
+        for col in ("rows", "segments", "chunks", "logical", "stored", "new vs parent"):
+            t.add_column(col, justify="right", no_wrap=True)
         for u in rows:
             t.add_row(u.path, human_count(u.rows), human_count(u.segments), human_count(u.chunks),
                       human_bytes(u.logical_bytes), human_bytes(u.stored_bytes), human_bytes(u.new_bytes))
@@ -42,8 +43,10 @@ def du(
         print_json(usage)
         return
     t = Table(title="storage per commit (newest first)", title_justify="left")
-    for col in ("commit", "message", "tables", "rows", "logical", "added to store", "% of logical"):
-        t.add_column(col, justify="right" if col not in ("commit", "message") else "left")
+    t.add_column("commit", no_wrap=True)
+    t.add_column("message", overflow="ellipsis", no_wrap=True, max_width=48)
+    for col in ("tables", "rows", "logical", "added", "% of logical"):
+        t.add_column(col, justify="right", no_wrap=True)
     for u in usage:
         pct = f"{100 * u.added_bytes / u.logical_bytes:.2f}%" if u.logical_bytes else "-"
         t.add_row(u.commit[:12], u.subject[:40], str(u.tables), human_count(u.rows), human_bytes(u.logical_bytes), human_bytes(u.added_bytes), pct)

@@ -18,8 +18,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichProgres
 
 from corpusgit.progress import NULL_PROGRESS, Progress, Task
 
-out = Console(highlight=False, markup=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
+PIPE_WIDTH = 160  # tables in logs and pipes: wide enough that ids, paths and numbers never fold
+
+
+def _console(stderr: bool) -> Console:
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() else PIPE_WIDTH
+    return Console(stderr=stderr, highlight=False, markup=False, soft_wrap=True, width=width)
+
+
+out = _console(stderr=False)
+err = _console(stderr=True)
 
 
 def human_bytes(n: int | float) -> str:
