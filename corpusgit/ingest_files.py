@@ -18,7 +18,7 @@ from corpusgit.errors import BadInput
 from corpusgit.progress import Task
 from corpusgit.store.canonical import ObjectId, canonical_json
 from corpusgit.store.objects import ObjectStore
-from corpusgit.table.ingest import MatchIndex, TableIngest
+from corpusgit.table.ingest import WRITER_THREADS, MatchIndex, TableIngest
 from corpusgit.table.model import TableObject
 from corpusgit.table.schema import ROW_HASH_COLUMN, canonical_schema, type_to_json
 
@@ -46,7 +46,7 @@ class IngestSession:
         self._known = known  # path -> table id of the previous versions (index and HEAD)
         self._tables: dict[ObjectId, TableObject] = {}
         self._indexes: dict[tuple[str, str], MatchIndex] = {}
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cgit-chunk")
+        self._pool = ThreadPoolExecutor(max_workers=WRITER_THREADS, thread_name_prefix="cgit-chunk")
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)

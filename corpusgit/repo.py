@@ -30,8 +30,8 @@ DEFAULT_BRANCH = "main"
 class Repo:
     """A work tree and its ``.cgit`` directory."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root.resolve()
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root).resolve()
         self.cgit = self.root / CGIT_DIR
         if not (self.cgit / "HEAD").exists():
             raise NotARepository(f"{root} is not a cgit repository", hint="run 'cgit init' first")

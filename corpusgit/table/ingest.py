@@ -23,7 +23,8 @@ from corpusgit.table.hashing import binary_to_lanes, content_id, lanes_to_binary
 from corpusgit.table.model import ChunkRef, ColumnGroup, TableObject
 from corpusgit.table.schema import ROW_HASH_COLUMN, schema_to_json
 
-MAX_PENDING_WRITES = 2  # chunk encodes in flight: overlap with hashing, bounded memory
+MAX_PENDING_WRITES = 3  # chunk encodes in flight: overlap with hashing, bounded memory
+WRITER_THREADS = 2  # Parquet encoding and SHA-256 release the GIL: use both cores
 
 
 @dataclass
@@ -118,7 +119,7 @@ class TableIngest:
         self._pool = pool
         self._own_pool = pool is None
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cgit-chunk")
+            self._pool = ThreadPoolExecutor(max_workers=WRITER_THREADS, thread_name_prefix="cgit-chunk")
         self._num_rows = 0
         self._logical_bytes = 0
         self._schema_json = {cols: canonical_json(schema_to_json(pa.schema([schema.field(c) for c in cols]))) for cols in layout}
@@ -143,7 +144,8 @@ class TableIngest:
         matched = chunk >= 0
         n = len(hi)
         brk = np.ones(n, dtype=bool)
-        brk[1:] = (matched[1:] != matched[:-1]) | (chunk[1:] != chunk[:-1]) | (row[1:] != row[:-1] + 1)
+        jump = (chunk[1:] != chunk[:-1]) | (row[1:] != row[:-1] + 1)
+        brk[1:] = (matched[1:] != matched[:-1]) | (matched[1:] & jump)
         starts = np.flatnonzero(brk)
         ends = np.append(starts[1:], n)
         for a, b in zip(starts.tolist(), ends.tolist()):
