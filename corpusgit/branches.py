@@ -23,7 +23,7 @@ class RefInfo:
 
 def list_branches(repo: Repo) -> list[RefInfo]:
     current = repo.refs.head_target()
-    return [RefInfo(n, oid, HEADS + n == current) for n, oid in repo.refs.list(HEADS).items()]
+    return [RefInfo(n, oid, HEADS + n == current) for n, oid in repo.refs.list_refs(HEADS).items()]
 
 
 def create_branch(repo: Repo, name: str, start: str = "HEAD", force: bool = False) -> ObjectId:
@@ -63,7 +63,7 @@ def rename_branch(repo: Repo, old: str, new: str) -> None:
 
 
 def list_tags(repo: Repo) -> dict[str, ObjectId]:
-    return repo.refs.list(TAGS)
+    return repo.refs.list_refs(TAGS)
 
 
 def create_tag(repo: Repo, name: str, rev: str = "HEAD", force: bool = False) -> ObjectId:

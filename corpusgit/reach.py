@@ -41,15 +41,15 @@ def roots(repo: Repo) -> list[tuple[str, str, str]]:
     """(id, kind, label) of everything that keeps objects alive."""
     out: list[tuple[str, str, str]] = []
     for prefix in (HEADS, TAGS):
-        for name, oid in repo.refs.list(prefix).items():
+        for name, oid in repo.refs.list_refs(prefix).items():
             out.append((oid, COMMIT, prefix + name))
     head = repo.refs.head_commit()
     if head:
         out.append((head, COMMIT, "HEAD"))
     for special in ("MERGE_HEAD", "ORIG_HEAD"):
-        oid = repo.refs.read(special)
-        if oid:
-            out.append((oid, COMMIT, special))
+        special_id = repo.refs.read(special)
+        if special_id:
+            out.append((special_id, COMMIT, special))
     out.extend((oid, COMMIT, "reflog") for oid in sorted(repo.refs.all_reflog_ids()))
     for path, entry in repo.read_index().entries.items():
         out.append((entry.id, entry.kind, f"index:{path}"))
@@ -77,7 +77,8 @@ def _children(repo: Repo, oid: str, kind: str, label: str, reach: Reach) -> list
     if kind == COMMIT:
         commit = Commit.from_json(repo.store.get_meta(oid, label))
         where = f"commit {oid[:12]}"
-        return [(commit.tree, TREE, where)] + [(p, COMMIT, f"parent of {oid[:12]}") for p in commit.parents]
+        found: list[tuple[str, str, str]] = [(commit.tree, TREE, where)]
+        return found + [(p, COMMIT, f"parent of {oid[:12]}") for p in commit.parents]
     if kind == TREE:
         tree = Tree.from_json(repo.store.get_meta(oid, label))
         return [(e.id, e.kind, f"{p} in {label}") for p, e in tree.entries.items()]

@@ -121,7 +121,7 @@ class RefStore:
             lock.release()
         self._append_log("HEAD", expected_old, new, message)
 
-    def list(self, prefix: str) -> dict[str, ObjectId]:
+    def list_refs(self, prefix: str) -> dict[str, ObjectId]:
         """Refs under a prefix (``refs/heads/``), by short name."""
         base = self._path(prefix)
         out: dict[str, ObjectId] = {}

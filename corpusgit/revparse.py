@@ -83,7 +83,7 @@ def _prefix_matches(repo: Repo, prefix: str) -> list[ObjectId]:
 
 
 def _suggest(repo: Repo, name: str) -> str:
-    names = ["HEAD", *repo.refs.list(HEADS), *repo.refs.list(TAGS)]
+    names = ["HEAD", *repo.refs.list_refs(HEADS), *repo.refs.list_refs(TAGS)]
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
     if close:
         return "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"

@@ -73,8 +73,8 @@ def log(
         if skipped:
             out.print("Hooks:  skipped (--no-verify)", style="red")
         out.print("")
-        for line in e.commit.message.rstrip().splitlines():
-            out.print(f"    {line}")
+        for message_line in e.commit.message.rstrip().splitlines():
+            out.print(f"    {message_line}")
         out.print("")
 
 

@@ -25,15 +25,15 @@ def du(
     """Logical bytes versus bytes actually stored, per commit (or per table)."""
     repo = Repo.open()
     if tables:
-        rows = table_usage(repo, rev)
+        per_table = table_usage(repo, rev)
         if json_:
-            print_json(rows)
+            print_json(per_table)
             return
         t = Table(title=f"tables at {rev}", title_justify="left")
         t.add_column("path", no_wrap=True)
         for col in ("rows", "segments", "chunks", "logical", "stored", "new vs parent"):
             t.add_column(col, justify="right", no_wrap=True)
-        for u in rows:
+        for u in per_table:
             t.add_row(u.path, human_count(u.rows), human_count(u.segments), human_count(u.chunks),
                       human_bytes(u.logical_bytes), human_bytes(u.stored_bytes), human_bytes(u.new_bytes))
         out.print(t)
@@ -47,11 +47,11 @@ def du(
     t.add_column("message", overflow="ellipsis", no_wrap=True, max_width=48)
     for col in ("tables", "rows", "logical", "added", "% of logical"):
         t.add_column(col, justify="right", no_wrap=True)
-    for u in usage:
-        pct = f"{100 * u.added_bytes / u.logical_bytes:.2f}%" if u.logical_bytes else "-"
-        t.add_row(u.commit[:12], u.subject[:40], str(u.tables), human_count(u.rows), human_bytes(u.logical_bytes), human_bytes(u.added_bytes), pct)
+    for c in usage:
+        pct = f"{100 * c.added_bytes / c.logical_bytes:.2f}%" if c.logical_bytes else "-"
+        t.add_row(c.commit[:12], c.subject, str(c.tables), human_count(c.rows), human_bytes(c.logical_bytes), human_bytes(c.added_bytes), pct)
     out.print(t)
-    total = sum(u.added_bytes for u in usage)
+    total = sum(c.added_bytes for c in usage)
     out.print(f"store holds {human_bytes(total)} for {len(usage)} commits", style="dim")
 
 

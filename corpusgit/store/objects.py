@@ -147,7 +147,7 @@ class ObjectStore:
         raw = self._read_file(oid, needed_by)
         try:
             size = int.from_bytes(raw[-8:], "little")
-            data = pa.decompress(raw[:-8], decompressed_size=size, codec=CODEC, asbytes=True)
+            data: bytes = pa.decompress(raw[:-8], decompressed_size=size, codec=CODEC, asbytes=True)
         except (pa.ArrowException, ValueError) as exc:
             raise CorruptObject(oid, oid[:12], "undecodable bytes", needed_by) from exc
         got = object_id(data)

@@ -52,7 +52,7 @@ def _dictionary_pays(column: pa.ChunkedArray) -> bool:
     t = column.type
     if not (pa.types.is_string(t) or pa.types.is_binary(t)) or len(column) == 0:
         return True
-    return column.nbytes / len(column) <= DICT_MAX_AVG_BYTES
+    return bool(column.nbytes / len(column) <= DICT_MAX_AVG_BYTES)
 
 
 def store_chunk(store: ObjectStore, chunk_id: str, table: pa.Table) -> ChunkRef:

@@ -35,7 +35,8 @@ def _mix(x: np.ndarray) -> np.ndarray:
     x = x * _U64(0xBF58476D1CE4E5B9)
     x = x ^ (x >> _U64(27))
     x = x * _U64(0x94D049BB133111EB)
-    return x ^ (x >> _U64(31))
+    mixed: np.ndarray = x ^ (x >> _U64(31))
+    return mixed
 
 
 def column_seed(*parts: str) -> tuple[np.uint64, np.uint64]:
@@ -156,7 +157,7 @@ def _fixed_width(t: pa.DataType) -> int:
 
 
 def _is_var_binary(t: pa.DataType) -> bool:
-    return pa.types.is_string(t) or pa.types.is_binary(t)
+    return bool(pa.types.is_string(t) or pa.types.is_binary(t))
 
 
 def _fixed_values(arr: pa.Array) -> np.ndarray:
@@ -178,7 +179,8 @@ def _wide_words(arr: pa.Array) -> np.ndarray:
 
 
 def _validity(arr: pa.Array) -> np.ndarray:
-    return arr.is_valid().to_numpy(zero_copy_only=False)
+    valid: np.ndarray = arr.is_valid().to_numpy(zero_copy_only=False)
+    return valid
 
 
 def _var_parts(arr: pa.Array) -> tuple[np.ndarray, memoryview]:
@@ -223,7 +225,8 @@ def array_sizes(arr: pa.Array) -> np.ndarray:
         return np.full(n, width, np.int64)
     if _is_var_binary(t):
         offsets, _ = _var_parts(arr)
-        return np.diff(offsets)
+        lengths: np.ndarray = np.diff(offsets)
+        return lengths
     if pa.types.is_struct(t):
         total = np.zeros(n, np.int64)
         for child in arr.flatten():
@@ -231,7 +234,8 @@ def array_sizes(arr: pa.Array) -> np.ndarray:
         return total
     offsets, child = _list_parts(arr)
     cs = np.concatenate([[0], np.cumsum(array_sizes(child))])
-    return cs[offsets[1:]] - cs[offsets[:-1]]
+    totals: np.ndarray = cs[offsets[1:]] - cs[offsets[:-1]]
+    return totals
 
 
 def content_id(table: pa.Table, schema_json: bytes) -> str:
