@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 from corpusgit.errors import CorpusGitError
 from corpusgit.objects import TABLE, Commit, Tree
 from corpusgit.refs import HEADS, TAGS
-from corpusgit.table.model import ChunkRef, TableObject
 
 if TYPE_CHECKING:
     from corpusgit.repo import Repo
+    from corpusgit.table.model import ChunkRef
 
 COMMIT, TREE, BLOB, CHUNK = "commit", "tree", "blob", "chunk"
 
@@ -83,6 +83,8 @@ def _children(repo: Repo, oid: str, kind: str, label: str, reach: Reach) -> list
         tree = Tree.from_json(repo.store.get_meta(oid, label))
         return [(e.id, e.kind, f"{p} in {label}") for p, e in tree.entries.items()]
     if kind == TABLE:
+        from corpusgit.table.model import TableObject
+
         table = TableObject.from_json(repo.store.get_meta(oid, label))
         for ref in table.chunk_refs():
             reach.chunks.setdefault(ref.id, ref)

@@ -7,7 +7,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pyarrow as pa
 
 from corpusgit.config import FORMAT, ProjectConfig, dump_toml, load_toml
 from corpusgit.errors import BadInput, NotARepository
@@ -19,9 +18,12 @@ from corpusgit.store.atomic import write_atomic
 from corpusgit.store.objects import ObjectStore
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from corpusgit.history import LogEntry
     from corpusgit.objects import Commit
-    from corpusgit.worktree import AddResult, Status
+    from corpusgit.add import AddResult
+    from corpusgit.worktree import Status
 
 CGIT_DIR = ".cgit"
 DEFAULT_BRANCH = "main"
@@ -102,7 +104,7 @@ class Repo:
 
     # -- verbs (thin wrappers so the Python API mirrors the CLI) ---------------------------------
     def add(self, paths: Sequence[str | Path], progress: Progress = NULL_PROGRESS) -> AddResult:
-        from corpusgit.worktree import add
+        from corpusgit.add import add
 
         return add(self, [str(p) for p in paths], progress)
 

@@ -10,10 +10,11 @@ from corpusgit.errors import RevisionNotFound
 from corpusgit.objects import TABLE, read_commit, read_tree
 from corpusgit.refs import HEADS, TAGS
 from corpusgit.store.canonical import MIN_PREFIX, ObjectId, is_object_id
-from corpusgit.table.model import TableObject
 
 if TYPE_CHECKING:
     from corpusgit.repo import Repo
+    from corpusgit.table.model import TableObject
+
 
 _SUFFIX = re.compile(r"([~^])(\d*)")
 
@@ -112,6 +113,8 @@ def resolve_entry(repo: Repo, rev: str, path: str) -> tuple[ObjectId, str]:
 
 
 def resolve_table(repo: Repo, rev: str, path: str) -> TableObject:
+    from corpusgit.table.model import TableObject
+
     oid, kind = resolve_entry(repo, rev, path)
     if kind != TABLE:
         raise RevisionNotFound(f"'{rev}:{path}' is a {kind}, not a table", hint="tables are Parquet files")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.table import Table
@@ -15,7 +15,9 @@ from corpusgit.cli.worktree_cmds import _change_line
 from corpusgit.history import commit as do_commit, log as do_log
 from corpusgit.objects import Commit
 from corpusgit.repo import Repo
-from corpusgit.show import BlobView, TableView, show_commit, show_path
+
+if TYPE_CHECKING:
+    from corpusgit.show import BlobView, TableView
 
 PREVIEW_CHARS = 80  # cell text shown in previews; corpus rows are often kilobytes long
 
@@ -85,6 +87,8 @@ def show(
     json_: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show a commit and its changes, or a table/file at a revision (no checkout needed)."""
+    from corpusgit.show import TableView, show_commit, show_path
+
     repo = Repo.open()
     if ":" in spec:
         from corpusgit.revparse import split_path_spec

@@ -9,9 +9,7 @@ from rich.table import Table
 
 from corpusgit.cli import app
 from corpusgit.cli.render import err, human_bytes, human_count, out, print_json, progress_for
-from corpusgit.du import commit_usage, table_usage
-from corpusgit.fsck import fsck as do_fsck
-from corpusgit.gc import DEFAULT_GRACE_SECONDS, gc as do_gc
+from corpusgit.gc import DEFAULT_GRACE_SECONDS
 from corpusgit.repo import Repo
 
 
@@ -23,6 +21,8 @@ def du(
     json_: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Logical bytes versus bytes actually stored, per commit (or per table)."""
+    from corpusgit.du import commit_usage, table_usage
+
     repo = Repo.open()
     if tables:
         per_table = table_usage(repo, rev)
@@ -62,6 +62,8 @@ def fsck(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Check that every reachable object is present and matches its id."""
+    from corpusgit.fsck import fsck as do_fsck
+
     report = do_fsck(Repo.open(), full=full, progress=progress_for(quiet or json_))
     if json_:
         print_json({"ok": report.ok, "checked": report.checked, "problems": report.problems, "dangling": report.dangling, "warnings": report.warnings})
@@ -84,6 +86,8 @@ def gc(
     json_: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Delete objects unreachable from refs, tags, reflogs and the index."""
+    from corpusgit.gc import gc as do_gc
+
     result = do_gc(Repo.open(), 0 if now else grace, dry_run)
     if json_:
         print_json(result)

@@ -20,7 +20,7 @@ from corpusgit.demo import write_corpus
 from corpusgit.errors import BadInput
 from corpusgit.history import commit
 from corpusgit.repo import Repo
-from corpusgit.worktree import add
+from corpusgit.add import add
 
 SHARDS = 8
 DROP_SHARE = 10  # percent of documents the demo "quality filter" removes

@@ -7,11 +7,10 @@ from typing import Optional
 import typer
 from rich.text import Text
 
-from corpusgit.checkout import checkout as do_checkout, create_branch_and_switch, restore as do_restore
 from corpusgit.cli import app
 from corpusgit.cli.render import human_bytes, human_count, out, print_json, progress_for
 from corpusgit.repo import Repo
-from corpusgit.worktree import FileChange, add as do_add, mv as do_mv, rm as do_rm, status as do_status
+from corpusgit.worktree import FileChange, mv as do_mv, rm as do_rm, status as do_status
 
 _STYLE = {"added": "green", "modified": "yellow", "deleted": "red"}
 
@@ -37,6 +36,8 @@ def add(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ) -> None:
     """Stage files: tables are matched row by row against their previous versions."""
+    from corpusgit.add import add as do_add
+
     result = do_add(Repo.open(), paths, progress_for(quiet), force=force)
     if quiet:
         return
@@ -109,6 +110,8 @@ def checkout(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Make the work tree match REV (tables come back logically identical)."""
+    from corpusgit.checkout import checkout as do_checkout, restore as do_restore
+
     repo = Repo.open()
     if paths:
         n = do_restore(repo, rev, paths)
@@ -130,6 +133,8 @@ def switch(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Switch branches (git switch)."""
+    from corpusgit.checkout import checkout as do_checkout, create_branch_and_switch
+
     repo = Repo.open()
     if create:
         result = create_branch_and_switch(repo, branch, start or "HEAD")
@@ -145,5 +150,7 @@ def restore(
     source: str = typer.Option("HEAD", "--source", "-s", help="Revision to restore from."),
 ) -> None:
     """Bring files back from a revision into the work tree and index."""
+    from corpusgit.checkout import restore as do_restore
+
     n = do_restore(Repo.open(), source, paths)
     out.print(f"Restored {n} file{'s' if n != 1 else ''} from {source}")

@@ -1,7 +1,7 @@
 """The local object store: immutable files named by their id under ``.cgit/objects``.
 
-Metadata objects and blobs are stored zstd-compressed and verified against their SHA-256 id on
-every read. Chunks are stored as the exact Parquet bytes; their fast checksum lives in the
+Metadata objects are stored zlib-compressed (stdlib, so ``status`` and ``log`` never load
+pyarrow) and blobs zstd-compressed; both are verified against their SHA-256 id on every read. Chunks are stored as the exact Parquet bytes; their fast checksum lives in the
 table that references them (see ``corpusgit.table.chunkio``).
 
 Writes inside ``transaction()`` land in a private staging directory and are published (renamed
@@ -16,18 +16,18 @@ import json
 import os
 import shutil
 import tempfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-
-import pyarrow as pa
 
 from corpusgit.errors import CorruptObject, ObjectNotFound
 from corpusgit.store.atomic import fsync_dir, sync_file, translate_os_error, write_atomic
 from corpusgit.store.canonical import ObjectId, canonical_json, object_id
 
 CODEC = "zstd"
+META_LEVEL = 6  # zlib default: metadata is small and read far more often than written
 STREAM_BLOCK = 1 << 20  # blob streaming block: large enough to amortise calls, small for RAM
 
 
@@ -62,7 +62,7 @@ class ObjectStore:
         return found.stat().st_size if found else 0
 
     def raw_size(self, oid: str) -> int:
-        """Uncompressed size of a metadata object or blob, read from its trailer."""
+        """Uncompressed size of a blob, read from its trailer."""
         found = self.locate(oid)
         if found is None:
             return 0
@@ -128,12 +128,19 @@ class ObjectStore:
         data = canonical_json(obj)
         oid = object_id(data)
         if not self.has(oid):
-            write_atomic(self._target(oid), pa.compress(data, codec=CODEC, asbytes=True) + _size_trailer(len(data)))
+            write_atomic(self._target(oid), zlib.compress(data, META_LEVEL))
         return oid
 
     def get_meta(self, oid: str, needed_by: str | None = None) -> dict[str, Any]:
         """Load and verify a metadata object."""
-        data = self.read_bytes(oid, needed_by)
+        raw = self._read_file(oid, needed_by)
+        try:
+            data = zlib.decompress(raw)
+        except zlib.error as exc:
+            raise CorruptObject(oid, oid[:12], "undecodable bytes", needed_by) from exc
+        got = object_id(data)
+        if got != oid:
+            raise CorruptObject(oid, oid[:12], got[:12], needed_by)
         try:
             value = json.loads(data)
         except ValueError as exc:
@@ -143,7 +150,9 @@ class ObjectStore:
         return value
 
     def read_bytes(self, oid: str, needed_by: str | None = None) -> bytes:
-        """Load a compressed object (metadata or blob) fully, verified."""
+        """Load a small blob fully, verified."""
+        import pyarrow as pa
+
         raw = self._read_file(oid, needed_by)
         try:
             size = int.from_bytes(raw[-8:], "little")
@@ -167,12 +176,16 @@ class ObjectStore:
             return oid
         data = src.read_bytes() if src.stat().st_size <= 64 * STREAM_BLOCK else None
         if data is not None and object_id(data) == oid:
+            import pyarrow as pa
+
             write_atomic(self._target(oid), pa.compress(data, codec=CODEC, asbytes=True) + _size_trailer(len(data)))
             return oid
         return self._put_large_blob(src, oid)
 
     def _put_large_blob(self, src: Path, oid: ObjectId) -> ObjectId:
         """Blocks compressed one by one, each prefixed by its sizes, then the total size."""
+        import pyarrow as pa
+
         target = self._target(oid)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".blob.", dir=target.parent)
@@ -202,6 +215,8 @@ class ObjectStore:
 
     def iter_blob(self, oid: str, needed_by: str | None = None) -> Iterator[bytes]:
         """Stream a blob's bytes; the id is verified before the last block is released."""
+        import pyarrow as pa
+
         path = self._require(oid, needed_by)
         with open(path, "rb") as handle:
             if handle.read(len(LARGE_MAGIC)) != LARGE_MAGIC:

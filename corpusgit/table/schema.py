@@ -95,7 +95,8 @@ def type_from_json(doc: Any) -> pa.DataType:
     if "duration" in doc:
         return pa.duration(doc["duration"])
     if "decimal" in doc:
-        make = pa.decimal128 if doc["decimal"] == 128 else pa.decimal256
+        # decimal32/64 (pyarrow >= 18) must come back as themselves, not widened to decimal256.
+        make = getattr(pa, f"decimal{int(doc['decimal'])}")
         return make(doc["precision"], doc["scale"])
     if "fixed_size_list" in doc:
         return pa.list_(field_from_json(doc["fixed_size_list"]), doc["size"])
