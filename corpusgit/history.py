@@ -38,6 +38,7 @@ def commit(
     allow_empty: bool = False,
     no_verify: bool = False,
     extra_parents: tuple[ObjectId, ...] = (),
+    lineage: tuple[str, ...] = (),
 ) -> CommitResult:
     """Record the index as a new commit on HEAD (compare-and-swap; a lost race fails cleanly)."""
     if not message.strip():
@@ -62,6 +63,7 @@ def commit(
             tz_offset=offset // 60,
             message=message.strip() + "\n",
             hooks="skipped" if no_verify else "none",
+            lineage=lineage,
         )
         oid = repo.store.put_meta(new.to_json())
         repo.refs.update_head(oid, head, f"commit: {new.subject}" if head else f"commit (initial): {new.subject}")
