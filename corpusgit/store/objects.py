@@ -29,6 +29,8 @@ from corpusgit.store.canonical import ObjectId, canonical_json, object_id
 CODEC = "zstd"
 META_LEVEL = 6  # zlib default: metadata is small and read far more often than written
 STREAM_BLOCK = 1 << 20  # blob streaming block: large enough to amortise calls, small for RAM
+SMALL_BLOB_MAX = 64 * STREAM_BLOCK  # blobs up to this size are compressed (and read) in one piece
+LARGE_BLOCK = 16 * STREAM_BLOCK  # independently compressed block of a larger blob
 
 
 class ObjectStore:
@@ -156,8 +158,10 @@ class ObjectStore:
         raw = self._read_file(oid, needed_by)
         try:
             size = int.from_bytes(raw[-8:], "little")
+            if size > SMALL_BLOB_MAX:  # a damaged trailer: never allocate what it claims
+                raise ValueError(f"declared size {size}")
             data: bytes = pa.decompress(raw[:-8], decompressed_size=size, codec=CODEC, asbytes=True)
-        except (pa.ArrowException, ValueError) as exc:
+        except (pa.ArrowException, ValueError, OSError) as exc:  # pyarrow reports bad zstd data as OSError
             raise CorruptObject(oid, oid[:12], "undecodable bytes", needed_by) from exc
         got = object_id(data)
         if got != oid:
@@ -174,7 +178,7 @@ class ObjectStore:
         oid = ObjectId(digest.hexdigest())
         if self.has(oid):
             return oid
-        data = src.read_bytes() if src.stat().st_size <= 64 * STREAM_BLOCK else None
+        data = src.read_bytes() if src.stat().st_size <= SMALL_BLOB_MAX else None
         if data is not None and object_id(data) == oid:
             import pyarrow as pa
 
@@ -194,7 +198,7 @@ class ObjectStore:
         try:
             with os.fdopen(fd, "wb") as out, open(src, "rb") as handle:
                 out.write(LARGE_MAGIC)
-                for block in iter(lambda: handle.read(16 * STREAM_BLOCK), b""):
+                for block in iter(lambda: handle.read(LARGE_BLOCK), b""):
                     digest.update(block)
                     packed = pa.compress(block, codec=CODEC, asbytes=True)
                     out.write(len(block).to_bytes(8, "little") + len(packed).to_bytes(8, "little") + packed)
@@ -227,9 +231,11 @@ class ObjectStore:
             while handle.tell() < end:
                 header = handle.read(16)
                 raw_len, packed_len = int.from_bytes(header[:8], "little"), int.from_bytes(header[8:], "little")
+                if len(header) < 16 or raw_len > LARGE_BLOCK or packed_len > end - handle.tell():
+                    raise CorruptObject(oid, oid[:12], "a damaged block header", needed_by)  # before allocating
                 try:
                     block = pa.decompress(handle.read(packed_len), decompressed_size=raw_len, codec=CODEC, asbytes=True)
-                except (pa.ArrowException, ValueError) as exc:
+                except (pa.ArrowException, ValueError, OSError) as exc:  # bad zstd data is an OSError
                     raise CorruptObject(oid, oid[:12], "undecodable bytes", needed_by) from exc
                 digest.update(block)
                 if handle.tell() >= end and digest.hexdigest() != oid:
