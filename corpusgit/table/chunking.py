@@ -32,17 +32,24 @@ def find_cuts(lo: np.ndarray, sizes: np.ndarray, carry_bytes: int, carry_rows: i
     """Row indices after which a chunk ends, given what the open chunk already holds.
 
     ``carry_bytes``/``carry_rows`` describe rows accumulated before this slice, so cuts come
-    out the same whether rows arrive in one slice or many.
+    out the same whether rows arrive in one slice or many. A chunk never grows past
+    ``max_bytes`` unless it is a single row: a row that would overflow the open chunk starts a
+    new one, so a huge row is stored alone and dedups whatever its neighbours. The cut ``-1``
+    closes the chunk left open before this slice.
     """
     u = (lo >> np.uint64(11)).astype(np.float64) / _UNIT
     candidate = u * params.target_bytes < sizes
     cuts: list[int] = []
     start = 0
     n = len(sizes)
+    if n and carry_rows and carry_bytes + int(sizes[0]) > params.max_bytes:
+        cuts.append(-1)
+        carry_bytes = carry_rows = 0
     while start < n:
         cum = np.cumsum(sizes[start:]) + carry_bytes
         rows = np.arange(1, n - start + 1) + carry_rows
-        ok = (candidate[start:] & (cum >= params.min_bytes)) | (cum >= params.max_bytes) | (rows >= params.max_rows)
+        overflow = cum + np.append(sizes[start + 1:], 0) > params.max_bytes  # the next row would not fit
+        ok = (candidate[start:] & (cum >= params.min_bytes)) | (cum >= params.max_bytes) | overflow | (rows >= params.max_rows)
         hits = np.flatnonzero(ok)
         if len(hits) == 0:
             break
