@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import posixpath
 import stat as statmod
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -46,24 +48,8 @@ def add(repo: Repo, paths: list[str], progress: Progress = NULL_PROGRESS, force:
             if is_table_path(rel, suffixes):
                 open_parquet(repo.root / rel, rel)
         result = AddResult(unchanged=len(files) - len(changed))
-        new_entries: dict[str, IndexEntry] = {}
-        known = _known_tables(repo, index)
-        total_rows = sum(open_parquet(repo.root / r, r).metadata.num_rows for r, _ in changed if is_table_path(r, suffixes))
         with repo.store.transaction():
-            session = IngestSession(repo.store, known)
-            try:
-                with progress.task("adding", total_rows or None) as task:
-                    for rel, st in changed:
-                        mode = MODE_EXEC if st.st_mode & statmod.S_IXUSR else MODE_FILE
-                        if is_table_path(rel, suffixes):
-                            oid, table = session.ingest(rel, repo.root / rel, project.table_key(rel), task)
-                            new_entries[rel] = IndexEntry(TABLE, oid, MODE_FILE, rows=table.num_rows).with_stat(st)
-                        else:
-                            oid = repo.store.put_blob_file(repo.root / rel)
-                            new_entries[rel] = IndexEntry(BLOB, oid, mode).with_stat(st)
-                _check_dataset_schemas(index, new_entries, removed, session)
-            finally:
-                session.close()
+            new_entries = _ingest(repo, index, changed, removed, progress)
             result.new_bytes = repo.store.staged_bytes()
         for rel, entry in new_entries.items():
             old = index.entries.get(rel)
@@ -75,6 +61,55 @@ def add(repo: Repo, paths: list[str], progress: Progress = NULL_PROGRESS, force:
             result.added.append(FileChange(rel, "deleted", old.kind, old.rows if old.rows >= 0 else None, None))
         repo.save_index(lock, index)
     return result
+
+
+def _ingest(
+    repo: Repo, index: Index, changed: list[tuple[str, os.stat_result]], removed: list[str], progress: Progress
+) -> dict[str, IndexEntry]:
+    """Objects for changed files (inside the caller's transaction), as new index entries."""
+    project = repo.project()
+    suffixes = project.table_suffixes()
+    new_entries: dict[str, IndexEntry] = {}
+    total_rows = sum(open_parquet(repo.root / r, r).metadata.num_rows for r, _ in changed if is_table_path(r, suffixes))
+    session = IngestSession(repo.store, _known_tables(repo, index))
+    try:
+        with progress.task("adding", total_rows or None) as task:
+            for rel, st in changed:
+                mode = MODE_EXEC if st.st_mode & statmod.S_IXUSR else MODE_FILE
+                if is_table_path(rel, suffixes):
+                    oid, table = session.ingest(rel, repo.root / rel, project.table_key(rel), task)
+                    new_entries[rel] = IndexEntry(TABLE, oid, MODE_FILE, rows=table.num_rows).with_stat(st)
+                else:
+                    oid = repo.store.put_blob_file(repo.root / rel)
+                    new_entries[rel] = IndexEntry(BLOB, oid, mode).with_stat(st)
+        _check_dataset_schemas(index, new_entries, removed, session)
+    finally:
+        session.close()
+    return new_entries
+
+
+@contextmanager
+def stage_snapshot(repo: Repo, progress: Progress = NULL_PROGRESS) -> Iterator[dict[str, tuple[str, ObjectId]]]:
+    """Tracked files as they are on disk (path -> (kind, id)), for diffs against the work tree.
+
+    Changed files are ingested in a transaction that is always discarded, so looking never
+    writes to the repository.
+    """
+    index = repo.read_index()
+    side = {p: (e.kind, e.id) for p, e in index.entries.items()}
+    changed = []
+    for path, entry in sorted(index.entries.items()):
+        try:
+            st = (repo.root / path).stat()
+        except FileNotFoundError:
+            del side[path]
+            continue
+        if not entry.matches(st):
+            changed.append((path, st))
+    with repo.store.transaction(publish=False):
+        entries = _ingest(repo, index, changed, [], progress)
+        side.update({p: (e.kind, e.id) for p, e in entries.items()})
+        yield side
 
 
 def _expand(repo: Repo, index: Index, paths: list[str], ignore: IgnoreRules, force: bool) -> tuple[list[tuple[str, os.stat_result]], list[str]]:

@@ -58,6 +58,19 @@ class ObjectStore:
     def has(self, oid: str) -> bool:
         return self.locate(oid) is not None
 
+    def is_meta(self, oid: str) -> bool:
+        """True when ``oid`` is stored as a metadata object (a zlib stream), not a blob or chunk.
+
+        Ids typed by users (revisions, short ids) may name any object; this tells a commit's id
+        from a data object's without decoding, so a healthy chunk is never reported as corrupt.
+        """
+        found = self.locate(oid)
+        if found is None:
+            return False
+        with open(found, "rb") as handle:
+            head = handle.read(2)
+        return len(head) == 2 and head[0] & 0x0F == 8 and (head[0] << 8 | head[1]) % 31 == 0  # RFC 1950 header
+
     def size(self, oid: str) -> int:
         """Bytes the object takes on disk (0 when absent)."""
         found = self.locate(oid)
@@ -88,8 +101,12 @@ class ObjectStore:
 
     # -- transactions -----------------------------------------------------------------------
     @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """Stage new objects privately; publish all of them only if the block succeeds."""
+    def transaction(self, publish: bool = True) -> Iterator[None]:
+        """Stage new objects privately; publish all of them only if the block succeeds.
+
+        ``publish=False`` always discards them: a diff of the work tree ingests changed files
+        to compare them, and must leave the store untouched.
+        """
         if self._staging is not None:
             yield
             return
@@ -97,7 +114,8 @@ class ObjectStore:
         self._staging = Path(tempfile.mkdtemp(prefix=f"txn-{os.getpid()}-", dir=self.tmp_root))
         try:
             yield
-            self._publish(self._staging)
+            if publish:
+                self._publish(self._staging)
         finally:
             shutil.rmtree(self._staging, ignore_errors=True)
             self._staging = None

@@ -1,0 +1,163 @@
+"""diff."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from corpusgit.cli import app
+from corpusgit.cli.render import human_count, out, print_json, progress_for
+from corpusgit.repo import Repo
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from corpusgit.diff.output import Samples
+    from corpusgit.diff.trees import FileDiff
+
+CELL_CHARS = 60  # long documents are cut in the middle of a rich table, not wrapped
+_STATUS_STYLE = {"added": "green", "deleted": "red", "modified": "yellow"}
+
+
+@app.command()
+def diff(
+    revs: Optional[list[str]] = typer.Argument(None, help="[A [B]]; then '--' and paths to restrict."),
+    staged: bool = typer.Option(False, "--staged", "--cached", help="Index vs HEAD (or vs REV)."),
+    stat: bool = typer.Option(False, "--stat", help="One line per table."),
+    rows: int = typer.Option(0, "--rows", "-r", help="Show up to N sample rows per change type."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the full row-level diff of one table to Parquet."),
+    json_: bool = typer.Option(False, "--json", help="Print JSON."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Row-, column- and schema-level changes between versions (cost follows the change)."""
+    from corpusgit.diff.api import diff as run_diff
+    from corpusgit.diff.output import sample_rows, write_diff
+    from corpusgit.diff.tables import TableDiff
+    from corpusgit.errors import BadInput
+
+    repo = Repo.open()
+    args = list(revs or [])
+    paths: list[str] = []
+    if "--" in args:
+        cut = args.index("--")
+        args, paths = args[:cut], args[cut + 1:]
+    args, paths = _split_paths(repo, args, paths)
+    with run_diff(repo, args, staged, paths or None, progress_for(quiet or json_)) as diffs:
+        if output is not None:
+            tables = [d for d in diffs if isinstance(d, TableDiff)]
+            if len(tables) != 1:
+                raise BadInput(f"--output needs exactly one changed table, found {len(tables)}", hint="restrict with '-- PATH'")
+            n = write_diff(repo.store, tables[0], output)
+            out.print(f"wrote {n:,} changed rows of {tables[0].path} to {output}")
+            return
+        if json_:
+            print_json([d.summary() for d in diffs])
+            return
+        if not diffs:
+            out.print("no differences", style="dim")
+            return
+        for d in diffs:
+            _render(d, stat)
+            if rows and isinstance(d, TableDiff) and not stat:
+                _render_samples(sample_rows(repo.store, d, rows))
+
+
+def _split_paths(repo: Repo, args: list[str], paths: list[str]) -> tuple[list[str], list[str]]:
+    """Without '--', trailing arguments that are existing paths (and not revisions) are paths."""
+    from corpusgit.errors import RevisionNotFound
+    from corpusgit.revparse import resolve_commit
+
+    if paths:
+        return args, paths
+    revs: list[str] = []
+    for i, arg in enumerate(args):
+        try:
+            resolve_commit(repo, arg)
+            revs.append(arg)
+        except RevisionNotFound:
+            if _looks_like_path(repo, arg):
+                return revs, args[i:]
+            raise
+    return revs, []
+
+
+def _looks_like_path(repo: Repo, arg: str) -> bool:
+    if (Path.cwd() / arg).exists():
+        return True
+    rel = repo.relpath(arg)
+    return any(p == rel or p.startswith(rel + "/") for p in repo.read_index().entries)
+
+
+def _render(d: FileDiff, stat: bool) -> None:
+    from corpusgit.diff.tables import TableDiff
+
+    line = Text()
+    line.append(f"{d.status:<9}", style=_STATUS_STYLE.get(d.status, ""))
+    line.append(d.path, style="bold")
+    if isinstance(d, TableDiff):
+        line.append(f"  +{human_count(d.rows_added)} -{human_count(d.rows_removed)} ~{human_count(d.rows_modified)} rows", style="dim")
+        out.print(line)
+        if stat:
+            return
+        for change in d.schema_changes:
+            out.print(f"    schema: {change}", style="cyan")
+        if d.cells_changed:
+            cells = ", ".join(f"{c} {n:,}" for c, n in sorted(d.cells_changed.items(), key=lambda kv: -kv[1]))
+            out.print(f"    cells changed: {cells}")
+        return
+    if d.kind == "kind-change":
+        line.append(f"  ({getattr(d, 'old_kind')} → {getattr(d, 'new_kind')})", style="dim")
+        out.print(line)
+        return
+    text = getattr(d, "text", None)
+    line.append("  (binary changed)" if text is None else "", style="dim")
+    out.print(line)
+    if text and not stat:
+        for diff_line in text.splitlines():
+            style = "green" if diff_line.startswith("+") else "red" if diff_line.startswith("-") else ""
+            out.print(Text("    " + diff_line, style=style))
+
+
+def _render_samples(s: Samples) -> None:
+    for title, table, style in (("added", s.added, "green"), ("removed", s.removed, "red")):
+        if table is not None:
+            out.print(_rows_table(title, table, style))
+    if s.modified_old is not None and s.modified_new is not None:
+        t = Table(title="modified (old → new)", title_justify="left")
+        for name in s.modified_new.schema.names:
+            t.add_column(name, overflow="ellipsis", max_width=CELL_CHARS)
+        old_rows, new_rows = s.modified_old.to_pylist(), s.modified_new.to_pylist()
+        for i, (a, b) in enumerate(zip(old_rows, new_rows)):
+            cells = []
+            for name in s.modified_new.schema.names:
+                if name in s.changed and s.changed[name][i]:
+                    cell = Text(_cut(a.get(name)), style="red")
+                    cell.append(" → ")
+                    cell.append(_cut(b.get(name)), style="green")
+                    cells.append(cell)
+                else:
+                    cells.append(Text(_cut(b.get(name))))
+            t.add_row(*cells)
+        out.print(t)
+
+
+def _rows_table(title: str, table: pa.Table, style: str) -> Table:
+    t = Table(title=title, title_justify="left", title_style=style)
+    for name in table.schema.names:
+        t.add_column(name, overflow="ellipsis", max_width=CELL_CHARS)
+    for row in table.to_pylist():
+        t.add_row(*(_cut(v) for v in row.values()))
+    return t
+
+
+def _cut(value: object) -> str:
+    """Whitespace-collapsed text, shortened in the middle so both ends stay visible."""
+    text = "∅" if value is None else " ".join(str(value).split())
+    if len(text) <= CELL_CHARS:
+        return text
+    half = (CELL_CHARS - 1) // 2
+    return text[:half] + "…" + text[-half:]

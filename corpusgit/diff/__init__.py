@@ -1,0 +1,1 @@
+"""Row-, column- and schema-level diffs between table versions, and file-level diffs of trees."""

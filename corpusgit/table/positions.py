@@ -1,0 +1,122 @@
+"""Random access to rows by position, and per-row hashes over a subset of columns.
+
+Diff and merge touch only the rows that changed; this module turns table positions into
+(chunk, row) addresses through the segment lists and reads just those rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import pyarrow as pa
+
+from corpusgit.store.objects import ObjectStore
+from corpusgit.table.chunkio import ChunkCache
+from corpusgit.table.hashing import binary_to_lanes, row_lanes
+from corpusgit.table.model import ColumnGroup, TableObject
+from corpusgit.table.reader import read_table
+from corpusgit.table.schema import ROW_HASH_COLUMN
+
+Lanes = tuple[np.ndarray, np.ndarray]
+
+
+def segment_starts(group: ColumnGroup) -> np.ndarray:
+    """Table position of each segment's first row."""
+    starts = np.zeros(len(group.seg_rows), dtype=np.int64)
+    if len(starts) > 1:
+        np.cumsum(group.seg_rows[:-1], out=starts[1:])
+    return starts
+
+
+def address(group: ColumnGroup, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(chunk index, row in chunk) of table positions."""
+    starts = segment_starts(group)
+    seg = np.searchsorted(starts, positions, side="right") - 1
+    return group.seg_chunk[seg], group.seg_start[seg] + (positions - starts[seg])
+
+
+def take_rows(
+    store: ObjectStore, table: TableObject, positions: np.ndarray, columns: Sequence[str], cache: ChunkCache | None = None
+) -> pa.Table:
+    """Rows at ``positions`` (any order, repeats allowed), with ``columns`` in that order."""
+    cache = cache or ChunkCache(store)
+    arrays: dict[str, pa.Array] = {}
+    for group in table.groups:
+        wanted = [c for c in group.columns if c in columns]
+        if wanted:
+            arrays.update(zip(wanted, _take_group(cache, group, positions, wanted)))
+    fields = [table.schema.field(c) for c in columns]
+    return pa.Table.from_arrays([arrays[c] for c in columns], schema=pa.schema(fields))
+
+
+def take_hashes(store: ObjectStore, table: TableObject, positions: np.ndarray, groups: Sequence[int], cache: ChunkCache | None = None) -> Lanes:
+    """Sum of the ``_cgit_row`` lanes of the given groups at ``positions``."""
+    cache = cache or ChunkCache(store)
+    hi = np.zeros(len(positions), np.uint64)
+    lo = np.zeros(len(positions), np.uint64)
+    with np.errstate(over="ignore"):
+        for g in groups:
+            (col,) = _take_group(cache, table.groups[g], positions, [ROW_HASH_COLUMN])
+            g_hi, g_lo = binary_to_lanes(col)
+            hi += g_hi
+            lo += g_lo
+    return hi, lo
+
+
+def _take_group(cache: ChunkCache, group: ColumnGroup, positions: np.ndarray, columns: list[str]) -> list[pa.Array]:
+    n = len(positions)
+    if n == 0:
+        empty = cache.get(group.chunks[0], columns, None).slice(0, 0) if group.chunks else None
+        return [empty.column(c).combine_chunks() if empty is not None else pa.array([]) for c in columns]
+    chunk, row = address(group, positions)
+    order = np.argsort(chunk, kind="stable")
+    parts: list[pa.Table] = []
+    bounds = np.flatnonzero(np.diff(chunk[order])) + 1
+    for idx in np.split(order, bounds):
+        c = int(chunk[idx[0]])
+        parts.append(cache.get(group.chunks[c], columns, None).take(pa.array(row[idx])))
+    gathered = pa.concat_tables(parts).combine_chunks()
+    back = np.empty(n, dtype=np.int64)
+    back[order] = np.arange(n)
+    result = gathered.take(pa.array(back))
+    return [result.column(c).combine_chunks() for c in columns]
+
+
+def hash_plan(table: TableObject, columns: Sequence[str]) -> list[int] | None:
+    """Groups whose ``_cgit_row`` lanes sum to the hash over ``columns``, or None when some
+    group mixes wanted and unwanted columns (then the hash must be computed from data)."""
+    wanted = set(columns)
+    picked = []
+    for i, group in enumerate(table.groups):
+        inside = wanted.intersection(group.columns)
+        if inside and len(inside) != len(group.columns):
+            return None
+        if inside:
+            picked.append(i)
+    return picked
+
+
+def iter_hashes(store: ObjectStore, table: TableObject, columns: Sequence[str]) -> Iterator[Lanes]:
+    """Stream per-row hashes over ``columns``: from stored row hashes when the grouping allows,
+    else computed from the column data (only after schema changes)."""
+    plan = hash_plan(table, columns)
+    if plan is not None:
+        sub = TableObject(table.schema, table.key, table.num_rows, table.logical_bytes, tuple(table.groups[g] for g in plan))
+        reader = read_table(store, sub, columns=[], with_row_hash=True)
+        for batch in reader:
+            yield binary_to_lanes(batch.column(ROW_HASH_COLUMN))
+        return
+    for batch in read_table(store, table, columns=list(columns)):
+        yield row_lanes(batch)
+
+
+def all_hashes(store: ObjectStore, table: TableObject, columns: Sequence[str]) -> Lanes:
+    """Every row's hash over ``columns`` (16 bytes per row in memory; data is streamed)."""
+    his, los = [], []
+    for hi, lo in iter_hashes(store, table, columns):
+        his.append(hi)
+        los.append(lo)
+    if not his:
+        return np.zeros(0, np.uint64), np.zeros(0, np.uint64)
+    return np.concatenate(his), np.concatenate(los)
