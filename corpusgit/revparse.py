@@ -63,16 +63,25 @@ def _resolve_base(repo: Repo, base: str, spec: str) -> ObjectId:
             oid = repo.refs.read(name)
             if oid:
                 return oid
-    if is_object_id(base) and repo.store.has(base):
-        return ObjectId(base)
     if len(base) >= MIN_PREFIX and all(c in "0123456789abcdef" for c in base):
-        matches = _prefix_matches(repo, base)
-        commits = [m for m in matches if repo.store.get_meta(m).get("type") == "commit"]
+        matches = [ObjectId(base)] if is_object_id(base) and repo.store.has(base) else _prefix_matches(repo, base)
+        kinds = {m: _kind(repo, m) for m in matches}
+        commits = [m for m, kind in kinds.items() if kind == "commit"]
         if len(commits) == 1:
             return commits[0]
         if len(commits) > 1:
             raise RevisionNotFound(f"short id '{base}' is ambiguous ({len(commits)} commits)", hint="use more characters")
+        if kinds:
+            what = " or ".join(sorted(set(kinds.values())))
+            raise RevisionNotFound(f"'{base}' names a {what}, not a commit", hint="give a commit id, branch or tag; 'cgit log' lists commits")
     raise RevisionNotFound(f"unknown revision '{spec}'", hint=_suggest(repo, base))
+
+
+def _kind(repo: Repo, oid: ObjectId) -> str:
+    """An object's type; blobs and chunks are not metadata, and decoding them would fail."""
+    if not repo.store.is_meta(oid):
+        return "data object (blob or chunk)"
+    return str(repo.store.get_meta(oid).get("type"))
 
 
 def _prefix_matches(repo: Repo, prefix: str) -> list[ObjectId]:
