@@ -54,7 +54,7 @@ def render(root: Any | None = None) -> str:
         "Global options (before the command name):",
         "",
     ]
-    lines += _options_table(root, ctx_root, include_help=True)
+    lines += _options_table(root, ctx_root)
     lines += ["", "Commands:", ""]
     for full, command in commands:
         anchor = full.replace(" ", "-")
@@ -72,7 +72,7 @@ def render(root: Any | None = None) -> str:
             for p in arguments:
                 lines.append(_row(f"`{(p.name or '').upper()}`", _type_name(p), _default(p), p))
         options = [p for p in command.params if _is_option(p) and not getattr(p, "hidden", False)]
-        lines += [""] + _options_table(command, ctx, include_help=True, params=options)
+        lines += [""] + _options_table(command, ctx, options)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -85,15 +85,15 @@ def _context(command: Any, name: str, parent: Any) -> Any:
     return context_class(command, info_name=name, parent=parent, **settings)
 
 
-def _options_table(command: Any, ctx: Any, include_help: bool, params: list[Any] | None = None) -> list[str]:
+def _options_table(command: Any, ctx: Any, params: list[Any] | None = None) -> list[str]:
+    """Options as a Markdown table; the help option is added by the parser, so it is listed here."""
     options = params if params is not None else [p for p in command.params if _is_option(p)]
     rows = ["| option | type | default | help |", "|---|---|---|---|"]
     for p in options:
         flags = ", ".join(f"`{o}`" for o in [*p.opts, *getattr(p, "secondary_opts", [])])
         rows.append(_row(flags, _type_name(p), _default(p), p))
-    if include_help:
-        names = getattr(ctx, "help_option_names", None) or ["--help"]
-        rows.append(_row(", ".join(f"`{n}`" for n in names), "flag", "", None, "Show this message and exit."))
+    names = getattr(ctx, "help_option_names", None) or ["--help"]
+    rows.append(_row(", ".join(f"`{n}`" for n in names), "flag", "", None, "Show this message and exit."))
     return rows
 
 
