@@ -158,7 +158,7 @@ def _check_dataset_schemas(index: Index, new: dict[str, IndexEntry], removed: li
         ref_fields = _fields(session.table(after[reference].id))
         for path in shards[1:]:
             fields = _fields(session.table(after[path].id))
-            if fields != ref_fields:
+            if list(fields.items()) != list(ref_fields.items()):  # dict == ignores column order
                 diff = _describe_difference(ref_fields, fields)
                 raise BadInput(
                     f"{path}: schema differs from {reference} in the same dataset ({diff})",

@@ -12,7 +12,7 @@ from corpusgit.config import resolve_author
 from corpusgit.errors import NothingToCommit
 from corpusgit.objects import Commit, read_commit, read_tree
 from corpusgit.revparse import resolve_commit
-from corpusgit.store.canonical import ObjectId
+from corpusgit.store.canonical import ObjectId, canonical_json, object_id
 
 if TYPE_CHECKING:
     from corpusgit.repo import Repo
@@ -46,13 +46,15 @@ def commit(
     with repo.locked_index() as (index, _lock):
         head = repo.refs.head_commit()
         tree = index.to_tree()
-        tree_id = repo.store.put_meta(tree.to_json())
+        # The id is computed before anything is stored: a refused commit must add no objects.
+        tree_id = object_id(canonical_json(tree.to_json()))
         if head is not None and not allow_empty and not extra_parents:
             parent_tree = read_commit(repo.store, head).tree
             if parent_tree == tree_id:
                 raise NothingToCommit("nothing to commit, working tree matches HEAD", hint="stage changes with 'cgit add' (or pass --allow-empty)")
         if head is None and not tree.entries and not allow_empty:
             raise NothingToCommit("nothing to commit", hint="stage files with 'cgit add <path>' first")
+        repo.store.put_meta(tree.to_json())
         author, warning = resolve_author(repo.config_path)
         offset = -time.altzone if time.daylight and time.localtime().tm_isdst else -time.timezone
         new = Commit(
