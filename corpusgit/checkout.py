@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow.parquet as pq
 
-from corpusgit.errors import DirtyWorkTree, UnsafePath
+from corpusgit.errors import DirtyWorkTree, RevisionNotFound, UnsafePath
 from corpusgit.ignore import IgnoreRules
 from corpusgit.index import Index, IndexEntry
 from corpusgit.objects import TABLE, Tree, TreeEntry, check_tree_path, read_commit, read_tree
@@ -40,6 +40,7 @@ class CheckoutResult:
 
 def checkout(repo: Repo, rev: str, force: bool = False, progress: Progress = NULL_PROGRESS, detach: bool = False) -> CheckoutResult:
     """Switch to a branch (HEAD follows it) or detach at any other revision."""
+    refuse_during_merge(repo)
     branch = rev if not detach and repo.refs.read(HEADS + rev) else None
     oid = resolve_commit(repo, rev)
     result = switch_tree(repo, read_tree(repo.store, read_commit(repo.store, oid).tree), force, progress)
@@ -56,6 +57,15 @@ def create_branch_and_switch(repo: Repo, name: str, start: str = "HEAD") -> Chec
 
     create_branch(repo, name, start)
     return checkout(repo, name)
+
+
+def refuse_during_merge(repo: Repo) -> None:
+    """Moving HEAD mid-merge would orphan the merge state; finish or abort it first."""
+    from corpusgit.merge.state import read_state
+
+    state = read_state(repo.cgit)
+    if state is not None:
+        raise DirtyWorkTree(f"a {state.operation} is in progress", hint="finish it with 'cgit merge --continue' or undo it with 'cgit merge --abort'")
 
 
 def switch_tree(repo: Repo, target: Tree, force: bool, progress: Progress) -> tuple[int, int]:
@@ -157,24 +167,32 @@ def _write_blob(repo: Repo, oid: str, tmp: Path, needed_by: str) -> None:
             handle.write(block)
 
 
-def restore(repo: Repo, rev: str, paths: list[str]) -> int:
-    """``checkout REV -- PATHS``: bring files back from a revision into index and work tree."""
-    tree = read_tree(repo.store, read_commit(repo.store, resolve_commit(repo, rev)).tree)
+def write_entries(repo: Repo, changes: dict[str, TreeEntry | None]) -> None:
+    """Put exactly these paths (None deletes) into the work tree and index; nothing else moves."""
     with repo.locked_index() as (index, lock):
-        wanted = []
-        for raw in paths:
-            rel = repo.relpath(raw)
-            hits = [p for p in tree.entries if p == rel or p.startswith(rel + "/") or not rel]
-            if not hits:
-                from corpusgit.errors import RevisionNotFound
-
-                raise RevisionNotFound(f"path '{raw}' does not exist in '{rev}'", hint=f"'cgit show {rev}' lists its files")
-            wanted.extend(hits)
-        for path in wanted:
+        for path, entry in sorted(changes.items()):
+            check_tree_path(path)
             _check_inside(repo.root, path)
-            entry = tree.entries[path]
+            if entry is None:
+                index.entries.pop(path, None)
+                (repo.root / path).unlink(missing_ok=True)
+                prune_empty_dirs(repo.root, path)
+                continue
             _materialise(repo, path, entry)
             rows = int(repo.store.get_meta(entry.id)["num_rows"]) if entry.kind == TABLE else -1
             index.entries[path] = IndexEntry(entry.kind, entry.id, entry.mode, rows=rows).with_stat((repo.root / path).stat())
         repo.save_index(lock, index)
+
+
+def restore(repo: Repo, rev: str, paths: list[str]) -> int:
+    """``checkout REV -- PATHS``: bring files back from a revision into index and work tree."""
+    tree = read_tree(repo.store, read_commit(repo.store, resolve_commit(repo, rev)).tree)
+    wanted: dict[str, TreeEntry | None] = {}
+    for raw in paths:
+        rel = repo.relpath(raw)
+        hits = [p for p in tree.entries if p == rel or p.startswith(rel + "/") or not rel]
+        if not hits:
+            raise RevisionNotFound(f"path '{raw}' does not exist in '{rev}'", hint=f"'cgit show {rev}' lists its files")
+        wanted.update((p, tree.entries[p]) for p in hits)
+    write_entries(repo, wanted)
     return len(wanted)

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from corpusgit.config import resolve_author
-from corpusgit.errors import NothingToCommit
+from corpusgit.errors import MergeConflict, NothingToCommit
+from corpusgit.merge.state import clear_state, read_state
 from corpusgit.objects import Commit, read_commit, read_tree
 from corpusgit.revparse import resolve_commit
 from corpusgit.store.canonical import ObjectId, canonical_json, object_id
@@ -40,7 +41,18 @@ def commit(
     extra_parents: tuple[ObjectId, ...] = (),
     lineage: tuple[str, ...] = (),
 ) -> CommitResult:
-    """Record the index as a new commit on HEAD (compare-and-swap; a lost race fails cleanly)."""
+    """Record the index as a new commit on HEAD (compare-and-swap; a lost race fails cleanly).
+
+    During a merge (or revert, cherry-pick) the commit concludes it: refused while conflicts
+    remain, and a merge gets its second parent.
+    """
+    state = read_state(repo.cgit)
+    if state is not None:
+        if state.conflicts:
+            names = ", ".join(sorted(state.conflicts)[:5])
+            raise MergeConflict(f"cannot commit: unresolved conflicts in {names}", hint="settle them with 'cgit resolve <path> ...' (or 'cgit merge --abort')")
+        if state.second_parent and not extra_parents:
+            extra_parents = (ObjectId(state.theirs),)
     if not message.strip():
         raise NothingToCommit("empty commit message", hint="pass -m 'what changed and why'")
     with repo.locked_index() as (index, _lock):
@@ -69,6 +81,8 @@ def commit(
         )
         oid = repo.store.put_meta(new.to_json())
         repo.refs.update_head(oid, head, f"commit: {new.subject}" if head else f"commit (initial): {new.subject}")
+        if state is not None:
+            clear_state(repo.cgit)
     return CommitResult(oid, new, repo.refs.head_target(), warning)
 
 

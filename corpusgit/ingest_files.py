@@ -7,6 +7,7 @@ dataset directory and one background writer for chunk encoding.
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -60,19 +61,34 @@ class IngestSession:
         """Stream one Parquet file into a table object; only unmatched rows are stored."""
         pf = open_parquet(path, rel)
         schema = canonical_schema(pf.schema_arrow)
+        batches = (_canonical_batch(b, schema, rel) for b in pf.iter_batches(batch_size=READ_BATCH_ROWS, use_threads=True))
+        try:
+            return self.ingest_batches(rel, schema, batches, key, task)
+        except (pa.ArrowException, OSError) as exc:
+            raise BadInput(f"{rel}: cannot read Parquet data ({_first_line(exc)})", hint="the file is damaged or truncated; re-write it") from exc
+
+    def ingest_batches(
+        self,
+        rel: str,
+        schema: pa.Schema,
+        batches: Iterable[pa.RecordBatch],
+        key: tuple[str, ...],
+        task: Task,
+        also_match: Sequence[str] = (),
+    ) -> tuple[ObjectId, TableObject]:
+        """Store a stream of canonical batches as the table at ``rel``.
+
+        ``also_match`` names more tables whose rows may be reused (a merge passes both sides).
+        """
         self._check_schema(rel, schema, key)
-        candidates = self._candidates(rel)
+        candidates = self._candidates(rel) + [self.table(ObjectId(oid)) for oid in also_match]
         layout = plan_layout(schema, candidates)
         directory = posixpath.dirname(rel)
         indexes = [self._index(directory, cols, schema, candidates) for cols in layout]
         ingest = TableIngest(self._store, schema, layout, indexes, key, pool=self._pool)
-        try:
-            for batch in pf.iter_batches(batch_size=READ_BATCH_ROWS, use_threads=True):
-                canonical = _canonical_batch(batch, schema, rel)
-                ingest.feed(canonical)
-                task.advance(canonical.num_rows)
-        except (pa.ArrowException, OSError) as exc:
-            raise BadInput(f"{rel}: cannot read Parquet data ({_first_line(exc)})", hint="the file is damaged or truncated; re-write it") from exc
+        for batch in batches:
+            ingest.feed(batch)
+            task.advance(batch.num_rows)
         table = ingest.finish()
         oid = self._store.put_meta(table.to_json())
         self._tables[oid] = table
@@ -143,8 +159,9 @@ def _group_signature(schema: pa.Schema, cols: tuple[str, ...]) -> str:
 
 def _canonical_batch(batch: pa.RecordBatch, schema: pa.Schema, rel: str) -> pa.RecordBatch:
     """Cast to canonical types and reject invalid UTF-8, which would poison every reader later."""
-    if batch.schema != schema:
-        batch = pa.RecordBatch.from_arrays([col.cast(f.type) for col, f in zip(batch.columns, schema)], schema=schema)
+    # Always cast: schema equality ignores list child names, which canonical types fix and row
+    # hashes see; casting to an identical type is zero-copy.
+    batch = pa.RecordBatch.from_arrays([col.cast(f.type) for col, f in zip(batch.columns, schema)], schema=schema)
     for name, col in zip(batch.schema.names, batch.columns):
         if _has_strings(col.type):
             try:

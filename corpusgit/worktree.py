@@ -37,10 +37,12 @@ class Status:
     staged: list[FileChange]
     unstaged: list[FileChange]
     untracked: list[str]
+    operation: str | None = None  # merge | revert | cherry-pick in progress
+    conflicts: list[str] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
-        return not (self.staged or self.unstaged or self.untracked)
+        return not (self.staged or self.unstaged or self.untracked or self.conflicts)
 
 
 def is_table_path(path: str, suffixes: tuple[str, ...]) -> bool:
@@ -95,7 +97,12 @@ def status(repo: Repo) -> Status:
         elif not entry.matches(st):
             unstaged.append(FileChange(path, "modified", entry.kind))
     untracked = _collapse_untracked(sorted(p for p in seen if p not in index.entries), index)
-    return Status(repo.refs.head_target(), head, staged, unstaged, untracked)
+    from corpusgit.merge.state import read_state
+
+    state = read_state(repo.cgit)
+    return Status(
+        repo.refs.head_target(), head, staged, unstaged, untracked, state.operation if state else None, sorted(state.conflicts) if state else []
+    )
 
 
 def _rows(repo: Repo, kind: str, oid: ObjectId) -> int | None:

@@ -54,7 +54,10 @@ def status(
     """Show staged, unstaged and untracked files, with row counts for tables."""
     st = do_status(Repo.open())
     if json_:
-        print_json({"branch": st.branch, "head": st.head, "staged": st.staged, "unstaged": st.unstaged, "untracked": st.untracked, "clean": st.clean})
+        print_json({
+            "branch": st.branch, "head": st.head, "staged": st.staged, "unstaged": st.unstaged, "untracked": st.untracked,
+            "operation": st.operation, "conflicts": st.conflicts, "clean": st.clean,
+        })
         return
     if short:
         for c in st.staged:
@@ -67,6 +70,12 @@ def status(
     out.print(f"On branch {st.branch[len('refs/heads/'):]}" if st.branch else f"HEAD detached at {(st.head or '')[:12]}")
     if st.head is None:
         out.print("No commits yet")
+    if st.operation:
+        out.print(f"You are in the middle of a {st.operation}.", style="yellow")
+    if st.conflicts:
+        out.print("\nUnresolved conflicts:  (see 'cgit conflicts'; settle with 'cgit resolve <path> --ours|--theirs|--union')")
+        for p in st.conflicts:
+            out.print(Text("    both changed: " + p, style="red"))
     if st.staged:
         out.print("\nChanges to be committed:")
         for c in st.staged:

@@ -100,7 +100,7 @@ def diff_tables(store: ObjectStore, path: str, old_id: str | None, new_id: str |
         return result
     cache_old, cache_new = ChunkCache(store), ChunkCache(store)
     common = common_columns(old, new)
-    removed, added = _changed_rows(store, old, new, common, cache_old, cache_new)
+    removed, added = changed_rows(store, old, new, common, cache_old, cache_new)
     if key and all(k in common for k in key):
         _pair_by_key(store, old, new, key, removed, added, result, cache_old, cache_new)
         _count_cells(store, old, new, [c for c in common if c not in key], result, cache_old, cache_new)
@@ -109,7 +109,7 @@ def diff_tables(store: ObjectStore, path: str, old_id: str | None, new_id: str |
     return result
 
 
-def _changed_rows(
+def changed_rows(
     store: ObjectStore, old: TableObject, new: TableObject, common: list[str], cache_old: ChunkCache, cache_new: ChunkCache
 ) -> tuple[np.ndarray, np.ndarray]:
     """Positions of old rows with no equal row in new, and of new rows with none in old."""

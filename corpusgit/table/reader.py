@@ -102,6 +102,8 @@ def _iter_group(cache: ChunkCache, group: ColumnGroup, columns: list[str], neede
 
 def _zip_aligned(streams: list[Iterator[pa.Table]]) -> Iterator[list[pa.Table]]:
     """Cut the groups' pieces at the union of their boundaries, so rows stay aligned."""
+    if not streams:
+        return
     if len(streams) == 1:
         for piece in streams[0]:
             yield [piece]

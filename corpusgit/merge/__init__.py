@@ -1,0 +1,1 @@
+"""Three-way merges of corpora: keyless tables by row sets, keyed tables cell by cell."""
