@@ -18,7 +18,7 @@ from corpusgit.errors import BadInput
 from corpusgit.ignore import IgnoreRules
 from corpusgit.index import Index, IndexEntry
 from corpusgit.ingest_files import IngestSession, open_parquet
-from corpusgit.objects import BLOB, MODE_EXEC, MODE_FILE, TABLE, read_commit, read_tree
+from corpusgit.objects import BLOB, MODE_EXEC, MODE_FILE, TABLE, read_commit_tree
 from corpusgit.progress import NULL_PROGRESS, Progress
 from corpusgit.store.canonical import ObjectId
 from corpusgit.table.model import TableObject
@@ -140,8 +140,7 @@ def _known_tables(repo: Repo, index: Index) -> dict[str, ObjectId]:
     known = {p: e.id for p, e in index.entries.items() if e.kind == TABLE}
     head = repo.refs.head_commit()
     if head is not None:
-        tree = read_tree(repo.store, read_commit(repo.store, head).tree)
-        for p, e in tree.entries.items():
+        for p, e in read_commit_tree(repo.store, head).entries.items():
             if e.kind == TABLE and p not in known:
                 known[p] = e.id
     return known

@@ -51,14 +51,14 @@ def commit_usage(repo: Repo, rev: str = "HEAD", max_count: int | None = None) ->
         new = reach_ids - seen
         seen |= reach_ids
         added = sum(repo.store.size(oid) for oid in new)
-        tables, rows, logical = _tree_totals(repo, entry.commit.tree)
+        tables, rows, logical = _tree_totals(repo, entry.commit.tree, f"commit {entry.id[:12]}")
         usage.append(CommitUsage(entry.id, entry.commit.subject, tables, rows, logical, added))
     usage.reverse()
     return usage[:max_count] if max_count else usage
 
 
-def _tree_totals(repo: Repo, tree_id: str) -> tuple[int, int, int]:
-    tree = read_tree(repo.store, tree_id)
+def _tree_totals(repo: Repo, tree_id: str, needed_by: str) -> tuple[int, int, int]:
+    tree = read_tree(repo.store, tree_id, needed_by)
     tables = rows = logical = 0
     for entry in tree.entries.values():
         if entry.kind == TABLE:
@@ -80,7 +80,7 @@ def table_usage(repo: Repo, rev: str = "HEAD") -> list[TableUsage]:
         parent_tree = read_commit(repo.store, commit.parents[0]).tree
         parent_chunks = set(walk(repo, [(parent_tree, TREE, "parent")]).chunks)
     out = []
-    for path, entry in sorted(read_tree(repo.store, commit.tree).entries.items()):
+    for path, entry in sorted(read_tree(repo.store, commit.tree, f"commit {oid[:12]}").entries.items()):
         if entry.kind != TABLE:
             continue
         table = TableObject.from_json(repo.store.get_meta(entry.id, path))

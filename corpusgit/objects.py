@@ -108,6 +108,11 @@ def read_tree(store: ObjectStore, oid: str, needed_by: str | None = None) -> Tre
     return tree
 
 
+def read_commit_tree(store: ObjectStore, commit_id: str) -> Tree:
+    """The tree of a commit; a damaged or missing tree is reported as needed by that commit."""
+    return read_tree(store, read_commit(store, commit_id).tree, needed_by=f"commit {commit_id[:12]}")
+
+
 def check_tree_path(path: str) -> str:
     """Refuse paths that could write outside the work tree (hostile or corrupt repositories)."""
     parts = path.split("/")

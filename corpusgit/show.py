@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from corpusgit.objects import TABLE, Commit, read_commit, read_tree
+from corpusgit.objects import TABLE, Commit, read_commit, read_commit_tree, read_tree
 from corpusgit.revparse import resolve_commit, resolve_entry
 from corpusgit.table.model import TableObject
 from corpusgit.table.reader import read_table
@@ -49,8 +49,8 @@ def show_commit(repo: Repo, rev: str) -> CommitView:
     """Changes against the first parent, with row counts for tables."""
     oid = resolve_commit(repo, rev)
     commit = read_commit(repo.store, oid)
-    new = read_tree(repo.store, commit.tree).entries
-    old = read_tree(repo.store, read_commit(repo.store, commit.parents[0]).tree).entries if commit.parents else {}
+    new = read_tree(repo.store, commit.tree, needed_by=f"commit {oid[:12]}").entries
+    old = read_commit_tree(repo.store, commit.parents[0]).entries if commit.parents else {}
     changes = []
     for path in sorted(set(old) | set(new)):
         a, b = old.get(path), new.get(path)
@@ -75,12 +75,18 @@ def show_path(repo: Repo, rev: str, path: str, rows: int = 5) -> TableView | Blo
         head = _first_rows(repo, table, rows, f"{rev}:{path}")
         stored = sum(r.size for r in table.chunk_refs())
         return TableView(rev, path, oid, table, stored, head)
-    size = repo.store.raw_size(oid)
+    # Streamed through its hash check even when only summarised: a size or preview taken from
+    # a damaged object would be a silent use of it. Memory stays bounded by the preview.
+    size = 0
+    head = b""
+    for block in repo.store.iter_blob(oid, f"{rev}:{path}"):
+        size += len(block)
+        if len(head) <= TEXT_PREVIEW_BYTES:
+            head += block[: TEXT_PREVIEW_BYTES + 1 - len(head)]
     text = None
     if size <= TEXT_PREVIEW_BYTES:
-        data = repo.store.read_bytes(oid, f"{rev}:{path}")
         try:
-            text = data.decode("utf-8")
+            text = head.decode("utf-8")
         except UnicodeDecodeError:
             text = None
     return BlobView(rev, path, oid, size, text)
