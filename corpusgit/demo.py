@@ -51,9 +51,13 @@ SCHEMA: pa.Schema = pa.schema(
 DOC_ROOT = Path("/usr/share/doc")
 MAN_ROOT = Path("/usr/share/man")
 
-# Pieces longer than this are split at line breaks: well under the default document span
-# (8000 - 2000 chars), so a document below min_chars can always take one more piece without
-# passing max_chars, and documents are made of several blocks rather than one giant one.
+# Document lengths, in characters: typical of web and code documents in pre-training sets,
+# and long enough (several KB) for row-level storage overheads to be realistic.
+DEFAULT_MIN_CHARS = 2000
+DEFAULT_MAX_CHARS = 8000
+# Pieces longer than this are split at line breaks: documents are then made of several
+# blocks, and the text carried over after a cut is never longer than a default-minimum
+# document.
 PARA_MAX_CHARS = 2000
 # Recombined documents copy runs of up to this many consecutive paragraphs, so they read as
 # excerpts rather than as shuffled sentences.
@@ -516,8 +520,8 @@ def _iter_sized(target_bytes: int, seed: int, min_chars: int, max_chars: int
         index += 1
 
 
-def iter_documents(target_bytes: int, seed: int = 0, min_chars: int = 2000,
-                   max_chars: int = 8000) -> Iterator[dict[str, str | int]]:
+def iter_documents(target_bytes: int, seed: int = 0, min_chars: int = DEFAULT_MIN_CHARS,
+                   max_chars: int = DEFAULT_MAX_CHARS) -> Iterator[dict[str, str | int]]:
     """Yield unique real-text documents until their UTF-8 text totals at least target_bytes.
 
     Deterministic for a seed on a given machine, and prefix-stable: a larger target yields the
@@ -568,12 +572,30 @@ def _open_writer(path: Path) -> pq.ParquetWriter:
     )
 
 
+def _iter_shard_batches(target_bytes: int, shards: int, seed: int
+                        ) -> Iterator[tuple[int, pa.RecordBatch]]:
+    """Row batches tagged with their shard: shard k gets the k-th 1/shards of the text bytes."""
+    rows: list[dict[str, str | int]] = []
+    shard = written = 0
+    for doc, size in _iter_sized(target_bytes, seed, DEFAULT_MIN_CHARS, DEFAULT_MAX_CHARS):
+        due = min(shards - 1, written * shards // max(target_bytes, 1))
+        if rows and (due != shard or len(rows) == WRITE_BATCH_ROWS):
+            yield shard, _batch(rows)
+            rows = []
+        shard = due
+        rows.append(doc)
+        written += size
+    if rows:
+        yield shard, _batch(rows)
+
+
 def write_corpus(out_dir: Path, target_bytes: int, shards: int, seed: int = 0) -> list[Path]:
     """Stream the documents into `shards` Parquet files of roughly equal text bytes.
 
     Files are named ``part-00000.parquet`` onwards; every shard file is written, even when
     the target is too small to give it rows, so callers can rely on the count. Rows keep the
-    `iter_documents` order, so shard k holds a contiguous stretch of the stream.
+    `iter_documents` order, so shard k holds a contiguous stretch of the stream, and one
+    batch of WRITE_BATCH_ROWS rows is the most ever held in memory.
 
     Returns:
         The shard paths in order.
@@ -582,25 +604,16 @@ def write_corpus(out_dir: Path, target_bytes: int, shards: int, seed: int = 0) -
         raise BadInput(f"shards must be >= 1, got {shards}")
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / f"part-{i:05d}.parquet" for i in range(shards)]
-    writer, shard, written = _open_writer(paths[0]), 0, 0
-    rows: list[dict[str, str | int]] = []
+    writer, current = _open_writer(paths[0]), 0
     try:
-        for doc, size in _iter_sized(target_bytes, seed, 2000, 8000):
-            due = min(shards - 1, written * shards // max(target_bytes, 1))
-            if due != shard or len(rows) == WRITE_BATCH_ROWS:
-                if rows:
-                    writer.write_batch(_batch(rows))
-                    rows = []
-            while shard < due:
+        for shard, batch in _iter_shard_batches(target_bytes, shards, seed):
+            while current < shard:
                 writer.close()
-                shard += 1
-                writer = _open_writer(paths[shard])
-            rows.append(doc)
-            written += size
-        if rows:
-            writer.write_batch(_batch(rows))
+                current += 1
+                writer = _open_writer(paths[current])
+            writer.write_batch(batch)
     finally:
         writer.close()
-    for path in paths[shard + 1:]:
+    for path in paths[current + 1:]:
         _open_writer(path).close()
     return paths
