@@ -16,6 +16,7 @@ from corpusgit.errors import BadInput
 
 ROW_HASH_COLUMN = "_cgit_row"
 ROW_HASH_TYPE = pa.binary(16)
+LIST_ITEM = "element"  # Parquet's standard list child name, which modern Parquet readers return
 
 _PRIMITIVES: dict[str, pa.DataType] = {
     "null": pa.null(), "bool": pa.bool_(),
@@ -34,14 +35,12 @@ def canonical_type(t: pa.DataType) -> pa.DataType:
         return pa.string()
     if pa.types.is_large_binary(t) or pa.types.is_binary_view(t):
         return pa.binary()
-    if pa.types.is_large_list(t) or pa.types.is_list_view(t) or pa.types.is_large_list_view(t):
-        return pa.list_(canonical_field(t.value_field))
-    if pa.types.is_list(t):
-        return pa.list_(canonical_field(t.value_field))
+    if pa.types.is_large_list(t) or pa.types.is_list_view(t) or pa.types.is_large_list_view(t) or pa.types.is_list(t):
+        return pa.list_(_child(t.value_field, LIST_ITEM))
     if pa.types.is_fixed_size_list(t):
-        return pa.list_(canonical_field(t.value_field), t.list_size)
+        return pa.list_(_child(t.value_field, LIST_ITEM), t.list_size)
     if pa.types.is_map(t):
-        return pa.map_(canonical_field(t.key_field), canonical_field(t.item_field), t.keys_sorted)
+        return pa.map_(_child(t.key_field, "key"), _child(t.item_field, "value"), t.keys_sorted)
     if pa.types.is_struct(t):
         return pa.struct([canonical_field(t.field(i)) for i in range(t.num_fields)])
     return t
@@ -49,6 +48,12 @@ def canonical_type(t: pa.DataType) -> pa.DataType:
 
 def canonical_field(f: pa.Field) -> pa.Field:
     return pa.field(f.name, canonical_type(f.type), f.nullable, f.metadata)
+
+
+def _child(f: pa.Field, name: str) -> pa.Field:
+    """A list or map child under its one standard name: writers differ ("item", "element",
+    "array"), the values do not, and the name would otherwise enter every row hash."""
+    return canonical_field(f).with_name(name)
 
 
 def canonical_schema(schema: pa.Schema) -> pa.Schema:
