@@ -97,12 +97,13 @@ def _merge_path(
     if strategy in ("ours", "theirs"):
         result.entries[path] = o if strategy == "ours" else t
         return
-    merged = merge_table(repo.store, session, path, (ids[0], o.id, t.id), "union" if strategy == "union" else prefer, task)
+    row_prefer = "union" if strategy == "union" else prefer
+    merged = merge_table(repo.store, session, path, (ids[0], o.id, t.id), row_prefer, task)
     if merged.table_id is None:
         _conflict_or_pick(path, "schema", sides, prefer, result, merged.schema_conflict or "schema clash")
         return
     result.entries[path] = TreeEntry(TABLE, merged.table_id, o.mode)  # type: ignore[arg-type]
-    if merged.count and prefer == "mark":
+    if merged.count and row_prefer == "mark":
         rows_id = _store_rows(repo, merged.conflicts) if merged.conflicts is not None else None
         result.conflicts[path] = PathConflict("rows", ids[0], o.id, t.id, merged.count, rows_id, f"{merged.count} conflicting row(s)", TABLE, TABLE)
 

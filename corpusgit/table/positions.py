@@ -16,7 +16,7 @@ from corpusgit.table.chunkio import ChunkCache
 from corpusgit.table.hashing import binary_to_lanes, row_lanes
 from corpusgit.table.model import ColumnGroup, TableObject
 from corpusgit.table.reader import read_table
-from corpusgit.table.schema import ROW_HASH_COLUMN
+from corpusgit.table.schema import ROW_HASH_COLUMN, ROW_HASH_TYPE
 
 Lanes = tuple[np.ndarray, np.ndarray]
 
@@ -45,7 +45,8 @@ def take_rows(
     for group in table.groups:
         wanted = [c for c in group.columns if c in columns]
         if wanted:
-            arrays.update(zip(wanted, _take_group(cache, group, positions, wanted)))
+            types = [table.schema.field(c).type for c in wanted]
+            arrays.update(zip(wanted, _take_group(cache, group, positions, wanted, types)))
     fields = [table.schema.field(c) for c in columns]
     return pa.Table.from_arrays([arrays[c] for c in columns], schema=pa.schema(fields))
 
@@ -57,18 +58,17 @@ def take_hashes(store: ObjectStore, table: TableObject, positions: np.ndarray, g
     lo = np.zeros(len(positions), np.uint64)
     with np.errstate(over="ignore"):
         for g in groups:
-            (col,) = _take_group(cache, table.groups[g], positions, [ROW_HASH_COLUMN])
+            (col,) = _take_group(cache, table.groups[g], positions, [ROW_HASH_COLUMN], [ROW_HASH_TYPE])
             g_hi, g_lo = binary_to_lanes(col)
             hi += g_hi
             lo += g_lo
     return hi, lo
 
 
-def _take_group(cache: ChunkCache, group: ColumnGroup, positions: np.ndarray, columns: list[str]) -> list[pa.Array]:
+def _take_group(cache: ChunkCache, group: ColumnGroup, positions: np.ndarray, columns: list[str], types: list[pa.DataType]) -> list[pa.Array]:
     n = len(positions)
     if n == 0:
-        empty = cache.get(group.chunks[0], columns, None).slice(0, 0) if group.chunks else None
-        return [empty.column(c).combine_chunks() if empty is not None else pa.array([]) for c in columns]
+        return [pa.array([], t) for t in types]
     chunk, row = address(group, positions)
     order = np.argsort(chunk, kind="stable")
     parts: list[pa.Table] = []
