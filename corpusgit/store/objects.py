@@ -7,6 +7,9 @@ table that references them (see ``corpusgit.table.chunkio``).
 Writes inside ``transaction()`` land in a private staging directory and are published (renamed
 into place) only when the whole operation succeeds, so a rejected ``add`` leaves the store as
 it was.
+
+A partial clone lacks chunk files on purpose. A missing object is then fetched, verified and
+stored through the clone's promisor before the read goes on, so every reader works unchanged.
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from corpusgit.errors import CorruptObject, ObjectNotFound
 from corpusgit.store.atomic import fsync_dir, sync_file, translate_os_error, write_atomic
@@ -33,13 +37,28 @@ SMALL_BLOB_MAX = 64 * STREAM_BLOCK  # blobs up to this size are compressed (and 
 LARGE_BLOCK = 16 * STREAM_BLOCK  # independently compressed block of a larger blob
 
 
-class ObjectStore:
-    """Content-addressed files; adding is idempotent and never rewrites an existing object."""
+class Promisor(Protocol):
+    """Where a partial clone gets the objects it skipped (see ``corpusgit.remote.promisor``)."""
 
-    def __init__(self, root: Path, tmp_root: Path) -> None:
+    def fetch(self, store: ObjectStore, oid: str) -> bool:
+        """Fetch ``oid``, verify it and store it in ``store``; False if the source lacks it."""
+        ...
+
+
+class ObjectStore:
+    """Content-addressed files; adding is idempotent and never rewrites an existing object.
+
+    ``find_promisor``: on the first missing object, look for a partial clone's promisor in the
+    repository config beside ``root``; off for scratch stores (transfer staging).
+    """
+
+    def __init__(self, root: Path, tmp_root: Path, find_promisor: bool = True) -> None:
         self.root = root
         self.tmp_root = tmp_root
         self._staging: Path | None = None
+        self._promisor: Promisor | None = None
+        self._promisor_checked = not find_promisor
+        self._promisor_lock = threading.Lock()
 
     # -- locating ---------------------------------------------------------------------------
     def path(self, oid: str) -> Path:
@@ -275,6 +294,10 @@ class ObjectStore:
     def _require(self, oid: str, needed_by: str | None) -> Path:
         found = self.locate(oid)
         if found is None:
+            promisor = self._find_promisor()
+            if promisor is not None and promisor.fetch(self, oid):
+                found = self.locate(oid)
+        if found is None:
             where = f" (needed by {needed_by})" if needed_by else ""
             raise ObjectNotFound(
                 f"object {oid} is missing{where}",
@@ -284,6 +307,16 @@ class ObjectStore:
 
     def _read_file(self, oid: str, needed_by: str | None) -> bytes:
         return self._require(oid, needed_by).read_bytes()
+
+    def _find_promisor(self) -> Promisor | None:
+        """Looked up once, lazily: only a partial clone that misses an object pays for it."""
+        with self._promisor_lock:
+            if not self._promisor_checked:
+                from corpusgit.remote.promisor import promisor_for
+
+                self._promisor = promisor_for(self.root.parent)
+                self._promisor_checked = True
+        return self._promisor
 
 
 LARGE_MAGIC = b"CGB1"  # marks a blob stored as independently compressed blocks
