@@ -87,6 +87,8 @@ def schema_changes(old: TableObject, new: TableObject) -> list[str]:
 
 def diff_tables(store: ObjectStore, path: str, old_id: str | None, new_id: str | None) -> TableDiff:
     """Diff two table objects (either may be None for an added or deleted table)."""
+    if old_id is not None and old_id == new_id:
+        return TableDiff(path, "modified", old_id, new_id, ())
     old = TableObject.from_json(store.get_meta(old_id, path)) if old_id else None
     new = TableObject.from_json(store.get_meta(new_id, path)) if new_id else None
     if old is None and new is not None:
@@ -96,8 +98,6 @@ def diff_tables(store: ObjectStore, path: str, old_id: str | None, new_id: str |
     assert old is not None and new is not None
     key = new.key or old.key
     result = TableDiff(path, "modified", old_id, new_id, key, schema_changes=schema_changes(old, new))
-    if old_id == new_id:
-        return result
     cache_old, cache_new = ChunkCache(store), ChunkCache(store)
     common = common_columns(old, new)
     removed, added = changed_rows(store, old, new, common, cache_old, cache_new)
