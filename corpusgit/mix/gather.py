@@ -1,0 +1,86 @@
+"""Random access to rows of a source by position, through a shared cache of decoded chunks.
+
+A mix emits a source's rows window by window, each window a few contiguous blocks of the
+source, so consecutive requests hit the same handful of chunks; the cache then decodes each
+chunk about once however the samples inside a window are shuffled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyarrow as pa
+
+from corpusgit.table.chunkio import ChunkCache
+from corpusgit.table.hashing import binary_to_lanes, lanes_to_binary
+from corpusgit.table.model import ColumnGroup, TableObject
+from corpusgit.table.schema import ROW_HASH_COLUMN, ROW_HASH_TYPE
+
+
+class SourceRows:
+    """Rows of one source (its tables concatenated in path order), fetched by position."""
+
+    def __init__(self, cache: ChunkCache, name: str, tables: Sequence[tuple[str, TableObject]], columns: Sequence[str], schema: pa.Schema) -> None:
+        self._cache = cache
+        self._name = name
+        self._tables = list(tables)
+        self._columns = list(columns)
+        self._schema = schema
+        self.offsets = np.concatenate([[0], np.cumsum([t.num_rows for _, t in tables])]).astype(np.int64)
+        self._seg_ends = [[np.cumsum(g.seg_rows) for g in t.groups] for _, t in tables]
+
+    def locate(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(table number, row within that table) of source positions."""
+        table = np.searchsorted(self.offsets, rows, side="right") - 1
+        return table, rows - self.offsets[table]
+
+    def take(self, rows: np.ndarray, with_row_hash: bool = True) -> pa.Table:
+        """The rows at ``rows`` (source positions, any order, repeats allowed), in that order."""
+        fields = [self._schema.field(c) for c in self._columns]
+        if with_row_hash:
+            fields.append(pa.field(ROW_HASH_COLUMN, ROW_HASH_TYPE, nullable=False))
+        schema = pa.schema(fields)
+        if len(rows) == 0:
+            return schema.empty_table()
+        unique, inverse = np.unique(rows, return_inverse=True)
+        table_of, local = self.locate(unique)
+        parts = []
+        for t in np.unique(table_of).tolist():
+            at = table_of == t
+            parts.append(self._take_from_table(t, local[at], with_row_hash, schema))
+        gathered = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+        return gathered.take(pa.array(inverse.reshape(-1)))
+
+    def _take_from_table(self, t: int, rows: np.ndarray, with_row_hash: bool, schema: pa.Schema) -> pa.Table:
+        path, table = self._tables[t]
+        columns: dict[str, pa.ChunkedArray] = {}
+        hi = lo = None
+        for g, group in enumerate(table.groups):
+            wanted = [c for c in group.columns if c in self._columns]
+            if not wanted and not with_row_hash:
+                continue
+            part = self._take_from_group(group, self._seg_ends[t][g], rows, wanted + ([ROW_HASH_COLUMN] if with_row_hash else []), path)
+            for name in wanted:
+                columns[name] = part.column(name)
+            if with_row_hash:
+                g_hi, g_lo = binary_to_lanes(part.column(ROW_HASH_COLUMN))
+                with np.errstate(over="ignore"):
+                    hi, lo = (g_hi, g_lo) if hi is None or lo is None else (hi + g_hi, lo + g_lo)
+        arrays: list[pa.Array | pa.ChunkedArray] = [columns[c] for c in self._columns]
+        if with_row_hash and hi is not None and lo is not None:
+            arrays.append(lanes_to_binary(hi, lo))
+        return pa.Table.from_arrays(arrays, schema=schema)
+
+    def _take_from_group(self, group: ColumnGroup, seg_ends: np.ndarray, rows: np.ndarray, columns: list[str], path: str) -> pa.Table:
+        """Rows (sorted, within one table) of one column group, one ``take`` per chunk."""
+        seg = np.searchsorted(seg_ends, rows, side="right")
+        seg_first = seg_ends[seg] - group.seg_rows[seg]
+        chunk = group.seg_chunk[seg]
+        offset = group.seg_start[seg] + (rows - seg_first)
+        bounds = np.flatnonzero(np.concatenate([[True], chunk[1:] != chunk[:-1], [True]]))
+        pieces = []
+        for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+            data = self._cache.get(group.chunks[int(chunk[a])], columns, f"source '{self._name}': {path}")
+            pieces.append(data.take(pa.array(offset[a:b])))
+        return pa.concat_tables(pieces) if len(pieces) > 1 else pieces[0]
