@@ -19,6 +19,10 @@ if TYPE_CHECKING:
     from corpusgit.table.model import ChunkRef
 
 COMMIT, TREE, BLOB, CHUNK = "commit", "tree", "blob", "chunk"
+# A metadata object may keep others alive by listing them as "reaches": [[kind, id], ...]; a raw
+# object is checked for presence only (its owner verifies its checksum on every read).
+META, RAW = "meta", "raw"
+MIXES = "refs/mixes/"  # each names a mix's selection record (see corpusgit/mix/storage.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +57,8 @@ def roots(repo: Repo) -> list[tuple[str, str, str]]:
     out.extend((oid, COMMIT, "reflog") for oid in sorted(repo.refs.all_reflog_ids()))
     for path, entry in repo.read_index().entries.items():
         out.append((entry.id, entry.kind, f"index:{path}"))
+    for name, oid in repo.refs.list_refs(MIXES).items():
+        out.append((oid, META, MIXES + name))
     return out
 
 
@@ -89,7 +95,10 @@ def _children(repo: Repo, oid: str, kind: str, label: str, reach: Reach) -> list
         for ref in table.chunk_refs():
             reach.chunks.setdefault(ref.id, ref)
         return [(ref.id, CHUNK, label) for ref in table.chunk_refs()]
-    if kind == BLOB or kind == CHUNK:
+    if kind == META:
+        doc = repo.store.get_meta(oid, label)
+        return [(str(i), str(k), label) for k, i in doc.get("reaches", [])]
+    if kind == BLOB or kind == CHUNK or kind == RAW:
         if not repo.store.has(oid):
             reach.problems.append(Problem(oid, kind, label, f"{kind} {oid} is missing (needed by {label})"))
     return []
