@@ -1,0 +1,250 @@
+"""Running one operator over a stream of batches, with row identity and row effects.
+
+The engine feeds an operator batches without ``_cgit_row``, checks what comes back, and keeps
+track of identity: a filter's kept rows keep their hash; a map's output rows get theirs from
+the input hash plus the hash change of the columns it touched (row hashes are sums of
+per-column cell hashes), so a map that adds one integer column costs one vectorised pass, not a
+re-hash of the documents. Any exception an operator raises is re-raised as ``OperatorFailed``
+naming the operator, the batch and its row range; the caller has staged nothing yet.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from corpusgit.lineage.effects import EffectsBuilder, RowEffects
+from corpusgit.ops.base import MAP, NO_RULE, Derived, GlobalOperator, Operator, OperatorFailed, RowIds, Verdict
+from corpusgit.progress import Task
+from corpusgit.store.canonical import canonical_json
+from corpusgit.table.hashing import array_lanes, binary_to_lanes, column_seed
+from corpusgit.table.schema import ROW_HASH_COLUMN, canonical_schema, type_to_json
+
+Source = Callable[[], pa.RecordBatchReader]  # opens the input (with _cgit_row); global operators open it twice
+Sink = Callable[[pa.RecordBatch], None]
+
+
+@dataclass
+class Execution:
+    """What one run did: counts, timing, per-rule drops, operator counts and row effects."""
+
+    rows_in: int = 0
+    rows_out: int = 0
+    batches: int = 0
+    seconds: float = 0.0
+    by_rule: Counter[str] = field(default_factory=Counter)
+    effects: RowEffects | None = None
+    schema: pa.Schema | None = None
+
+    def stats(self, op: Operator[Any]) -> dict[str, Any]:
+        assert self.effects is not None
+        return {
+            "rows_in": self.rows_in,
+            "rows_out": self.rows_out,
+            "batches": self.batches,
+            "dropped": int(len(self.effects.dropped)),
+            "modified": int(len(self.effects.modified)),
+            "created": int(len(self.effects.created)),
+            "dropped_by_rule": dict(sorted(self.by_rule.items())),
+            "operator": dict(sorted(op.counts.items())),
+            "rows_per_second": round(self.rows_in / self.seconds) if self.seconds > 0 else None,
+        }
+
+
+def passes(op: Operator[Any]) -> int:
+    """How many times ``execute`` reads the input (progress bars count rows of every pass)."""
+    return 2 if isinstance(op, GlobalOperator) else 1
+
+
+def execute(op: Operator[Any], source: Source, sink: Sink, task: Task | None = None, label: str = "input") -> Execution:
+    """Run ``op`` over ``source``; output batches go to ``sink`` in input order."""
+    run = _Run(op, sink, task, label)
+    started = time.perf_counter()
+    if isinstance(op, GlobalOperator):
+        for batch, rows in run.batches(source()):
+            run.guard(rows, partial(op.observe, batch, rows))
+        run.guard(None, op.prepare)
+    reader = source()
+    for batch, rows in run.batches(reader):
+        run.step(batch, rows)
+    if run.out_schema is None:
+        run.out_schema = run.empty_schema(reader.schema)
+    run.result.seconds = time.perf_counter() - started
+    run.result.effects = run.effects.build()
+    run.result.schema = run.out_schema
+    return run.result
+
+
+class _Run:
+    def __init__(self, op: Operator[Any], sink: Sink, task: Task | None, label: str) -> None:
+        self.op = op
+        self.sink = sink
+        self.task = task
+        self.label = label
+        self.result = Execution()
+        self.effects = EffectsBuilder()
+        self.out_schema: pa.Schema | None = None
+        self.batch_no = 0
+
+    def batches(self, reader: pa.RecordBatchReader) -> Iterator[tuple[pa.RecordBatch, RowIds]]:
+        """(batch without _cgit_row, its RowIds), numbering batches for error messages."""
+        start = 0
+        for number, batch in enumerate(reader):
+            self.batch_no = number
+            hi, lo = binary_to_lanes(batch.column(ROW_HASH_COLUMN))
+            data = batch.drop_columns([ROW_HASH_COLUMN])
+            yield data, RowIds(hi, lo, start)
+            start += batch.num_rows
+            if self.task is not None:
+                self.task.advance(batch.num_rows)
+
+    def guard(self, rows: RowIds | None, call: Callable[[], Any]) -> Any:
+        try:
+            return call()
+        except OperatorFailed:
+            raise
+        except Exception as exc:
+            raise self.failure(rows, f"{type(exc).__name__}: {exc}") from exc
+
+    def failure(self, rows: RowIds | None, why: str) -> OperatorFailed:
+        where = (
+            f"batch {self.batch_no} (rows {rows.start:,}-{rows.start + len(rows) - 1:,} of {self.label})"
+            if rows is not None and len(rows)
+            else f"batch {self.batch_no} of {self.label}" if rows is not None else "between its passes"
+        )
+        return OperatorFailed(
+            f"operator '{self.op.name}' failed in {where}: {why}",
+            hint="nothing was staged; fix the operator or its config (--debug shows the traceback)",
+        )
+
+    def step(self, batch: pa.RecordBatch, rows: RowIds) -> None:
+        self.result.batches += 1
+        self.result.rows_in += batch.num_rows
+        out = self.guard(rows, partial(self.op.apply, batch, rows))
+        if self.op.kind == MAP:
+            self._map(batch, rows, out)
+        else:
+            self._filter(batch, rows, out)
+
+    def _filter(self, batch: pa.RecordBatch, rows: RowIds, out: Any) -> None:
+        verdict = out if isinstance(out, Verdict) else Verdict(np.asarray(out, dtype=bool))
+        keep = np.asarray(verdict.keep, dtype=bool)
+        if keep.shape != (batch.num_rows,):
+            raise self.failure(rows, f"returned a mask of {keep.size} values for {batch.num_rows} rows")
+        drop = ~keep
+        rule = np.full(batch.num_rows, NO_RULE, np.int32) if verdict.rule is None else np.asarray(verdict.rule, np.int32)
+        dup_hi, dup_lo = verdict.duplicate_of if verdict.duplicate_of is not None else (np.zeros(batch.num_rows, np.uint64),) * 2
+        self.effects.dropped(rows.hi[drop], rows.lo[drop], rule[drop], dup_hi[drop], dup_lo[drop])
+        codes, counts = np.unique(rule[drop], return_counts=True)
+        for code, count in zip(codes.tolist(), counts.tolist()):
+            self.result.by_rule[self.op.rules[code] if 0 <= code < len(self.op.rules) else "unnamed"] += count
+        self._emit(batch.filter(pa.array(keep)) if drop.any() else batch, rows)
+
+    def _map(self, batch: pa.RecordBatch, rows: RowIds, out: Any) -> None:
+        derived = out if isinstance(out, Derived) else None
+        result = derived.batch if derived is not None else out
+        if not isinstance(result, pa.RecordBatch):
+            raise self.failure(rows, f"returned {type(result).__name__}, not a pyarrow RecordBatch")
+        if ROW_HASH_COLUMN in result.schema.names:
+            raise self.failure(rows, f"returned the reserved column {ROW_HASH_COLUMN}")
+        result = _canonical(result)
+        if derived is None:
+            if result.num_rows != batch.num_rows:
+                raise self.failure(rows, f"returned {result.num_rows} rows for {batch.num_rows} (return Derived(batch, parent) to change the row count)")
+            parent = np.arange(batch.num_rows)
+        else:
+            parent = np.asarray(derived.parent, dtype=np.int64)
+            if parent.shape != (result.num_rows,) or (parent >= batch.num_rows).any():
+                raise self.failure(rows, "Derived.parent must give one input row (or -1) per output row")
+        new_hi, new_lo = output_lanes(batch, result, rows.hi, rows.lo, parent)
+        from_input = parent >= 0
+        src = parent[from_input]
+        changed = (new_hi[from_input] != rows.hi[src]) | (new_lo[from_input] != rows.lo[src])
+        self.effects.modified(rows.hi[src][changed], rows.lo[src][changed], new_hi[from_input][changed], new_lo[from_input][changed])
+        self.effects.created(new_hi[~from_input], new_lo[~from_input])
+        if derived is not None:
+            orphan = np.ones(batch.num_rows, dtype=bool)
+            orphan[src] = False
+            zeros = np.zeros(int(orphan.sum()), np.uint64)
+            self.effects.dropped(rows.hi[orphan], rows.lo[orphan], np.full(len(zeros), NO_RULE, np.int32), zeros, zeros)
+            self.result.by_rule["unnamed"] += len(zeros)
+        self._emit(result, rows)
+
+    def _emit(self, out: pa.RecordBatch, rows: RowIds) -> None:
+        if self.out_schema is None:
+            self.out_schema = out.schema
+        elif out.schema != self.out_schema:
+            raise self.failure(rows, f"changed its output schema between batches ({self.out_schema} -> {out.schema})")
+        self.result.rows_out += out.num_rows
+        if out.num_rows:
+            self.sink(out)
+
+    def empty_schema(self, schema: pa.Schema) -> pa.Schema:
+        """Output schema of a run over no rows: a map shows it on an empty batch."""
+        data = pa.schema([f for f in schema if f.name != ROW_HASH_COLUMN], metadata=schema.metadata)
+        if self.op.kind != MAP:
+            return data
+        empty = pa.RecordBatch.from_pylist([], schema=data)
+        rows = RowIds(np.zeros(0, np.uint64), np.zeros(0, np.uint64), 0)
+        out = self.guard(rows, partial(self.op.apply, empty, rows))
+        result = out.batch if isinstance(out, Derived) else out
+        return _canonical(result).schema
+
+
+def _canonical(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """Cast to canonical types (what ingest will store), so hashes here match ``add``'s."""
+    schema = canonical_schema(batch.schema)
+    if schema == batch.schema:
+        return batch
+    return pa.RecordBatch.from_arrays([col.cast(f.type) for col, f in zip(batch.columns, schema)], schema=schema)
+
+
+def output_lanes(before: pa.RecordBatch, after: pa.RecordBatch, hi: np.ndarray, lo: np.ndarray, parent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row hashes of ``after``: its parent's hash, minus the cells that went, plus the new ones.
+
+    Columns passed through untouched (same buffers) cost nothing; rows with ``parent == -1``
+    start from zero, which makes theirs a plain hash of their cells.
+    """
+    valid = parent >= 0
+    safe = np.where(valid, parent, 0)
+    out_hi = np.where(valid, hi[safe], np.uint64(0))
+    out_lo = np.where(valid, lo[safe], np.uint64(0))
+    old = {f.name: (f, before.column(i)) for i, f in enumerate(before.schema)}
+    identity = valid.all() and len(parent) == before.num_rows and bool((parent == np.arange(len(parent))).all())
+    with np.errstate(over="ignore"):
+        for i, f in enumerate(after.schema):
+            new_col = after.column(i)
+            prev = old.pop(f.name, None)
+            if prev is not None and prev[0].type == f.type and identity and _same_buffers(prev[1], new_col):
+                continue
+            if prev is not None:
+                p_hi, p_lo = _cell_lanes(prev[0], prev[1])
+                out_hi -= np.where(valid, p_hi[safe], np.uint64(0))
+                out_lo -= np.where(valid, p_lo[safe], np.uint64(0))
+            c_hi, c_lo = _cell_lanes(f, new_col)
+            out_hi += c_hi
+            out_lo += c_lo
+        for f, col in old.values():
+            p_hi, p_lo = _cell_lanes(f, col)
+            out_hi -= np.where(valid, p_hi[safe], np.uint64(0))
+            out_lo -= np.where(valid, p_lo[safe], np.uint64(0))
+    return out_hi, out_lo
+
+
+def _cell_lanes(f: pa.Field, arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    return array_lanes(arr, column_seed(f.name, canonical_json(type_to_json(f.type)).decode()))
+
+
+def _same_buffers(a: pa.Array, b: pa.Array) -> bool:
+    """True when ``b`` is ``a`` passed through (no copy), which is the common case in a map."""
+    if len(a) != len(b) or a.offset != b.offset or a.type != b.type:
+        return False
+    return all((x is None and y is None) or (x is not None and y is not None and x.address == y.address and x.size == y.size)
+               for x, y in zip(a.buffers(), b.buffers()))
