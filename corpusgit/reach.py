@@ -84,6 +84,7 @@ def _children(repo: Repo, oid: str, kind: str, label: str, reach: Reach) -> list
         commit = Commit.from_json(repo.store.get_meta(oid, label))
         where = f"commit {oid[:12]}"
         found: list[tuple[str, str, str]] = [(commit.tree, TREE, where)]
+        found += [(lid, META, f"lineage of {oid[:12]}") for lid in commit.lineage]  # records list their row-effect blobs
         return found + [(p, COMMIT, f"parent of {oid[:12]}") for p in commit.parents]
     if kind == TREE:
         tree = Tree.from_json(repo.store.get_meta(oid, label))
