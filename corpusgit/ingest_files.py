@@ -24,12 +24,14 @@ from corpusgit.table.model import TableObject
 from corpusgit.table.schema import ROW_HASH_COLUMN, canonical_schema, type_to_json
 
 READ_BATCH_ROWS = 8_192  # rows per Parquet read batch: ~16-64 MiB of 2-8 KB documents
+READ_BUFFER = 1 << 20  # buffered column reads: pyarrow's default pre-buffering holds the whole
+#                       file in memory while iterating; this streams at the same speed locally
 
 
 def open_parquet(path: Path, rel: str) -> pq.ParquetFile:
     """Open a Parquet file or fail with a one-line error naming it."""
     try:
-        return pq.ParquetFile(path)
+        return pq.ParquetFile(path, pre_buffer=False, buffer_size=READ_BUFFER)
     except (pa.ArrowException, OSError) as exc:
         raise BadInput(f"{rel}: not a valid Parquet file ({_first_line(exc)})", hint="re-write the file, or list it in .cgitignore") from exc
 

@@ -5,6 +5,7 @@ Names (``make_table``, ``repo``, ``write_parquet``) are shared with the CLI test
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -25,10 +26,12 @@ _FOREIGN = ("数据集", "训练语料", "日本語のテキスト", "한국어 
 _LANGS = ("en", "zh", "ja", "ko", "de", "fr")
 
 
+@functools.lru_cache(maxsize=16)
 def build_table(rows: int = 10_000, seed: int = 0) -> pa.Table:
     """Deterministic corpus-like rows: unique ids, ~60-1200 byte texts (some CJK/emoji), NaN/None scores.
 
     Every text starts with its id, so rows are unique and an edit to any row changes its hash.
+    Cached: tables are immutable, and several tests start from the same one.
     """
     rng = np.random.default_rng(seed)
     lengths = rng.integers(10, 200, size=rows)

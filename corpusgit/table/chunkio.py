@@ -104,3 +104,10 @@ class ChunkCache:
             _, old = self._items.popitem(last=False)
             self._used -= old.nbytes
         return table
+
+    def drop(self, ref: ChunkRef, columns: list[str] | None) -> None:
+        """Forget a chunk no later segment needs, so a sequential read holds one chunk, not the
+        whole budget."""
+        old = self._items.pop((ref.id, tuple(columns) if columns is not None else None), None)
+        if old is not None:
+            self._used -= old.nbytes

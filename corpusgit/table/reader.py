@@ -82,6 +82,8 @@ def _group_columns(group: ColumnGroup, wanted: list[str], with_row_hash: bool) -
 def _iter_group(cache: ChunkCache, group: ColumnGroup, columns: list[str], needed_by: str | None) -> Iterator[pa.Table]:
     """Yield the group's rows in order as tables of at most ~BATCH_ROWS rows."""
     n = group.num_segments
+    last_use = np.full(len(group.chunks), -1, dtype=np.int64)
+    np.maximum.at(last_use, group.seg_chunk, np.arange(n, dtype=np.int64))
     i = 0
     while i < n:
         c = int(group.seg_chunk[i])
@@ -91,6 +93,8 @@ def _iter_group(cache: ChunkCache, group: ColumnGroup, columns: list[str], neede
             total += int(group.seg_rows[j])
             j += 1
         chunk = cache.get(group.chunks[c], columns, needed_by)
+        if last_use[c] < j:
+            cache.drop(group.chunks[c], columns)
         if j == i + 1:
             yield chunk.slice(int(group.seg_start[i]), int(group.seg_rows[i]))
         else:
