@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 from corpusgit.errors import DirtyWorkTree, RevisionNotFound, UnsafePath
 from corpusgit.ignore import IgnoreRules
 from corpusgit.index import Index, IndexEntry
-from corpusgit.objects import TABLE, Tree, TreeEntry, check_tree_path, read_commit, read_tree
+from corpusgit.objects import TABLE, Tree, TreeEntry, check_tree_path, read_commit_tree
 from corpusgit.progress import NULL_PROGRESS, Progress
 from corpusgit.refs import HEADS
 from corpusgit.revparse import resolve_commit
@@ -43,7 +43,7 @@ def checkout(repo: Repo, rev: str, force: bool = False, progress: Progress = NUL
     refuse_during_merge(repo)
     branch = rev if not detach and repo.refs.read(HEADS + rev) else None
     oid = resolve_commit(repo, rev)
-    result = switch_tree(repo, read_tree(repo.store, read_commit(repo.store, oid).tree), force, progress)
+    result = switch_tree(repo, read_commit_tree(repo.store, oid), force, progress)
     if branch:
         repo.refs.set_head_symbolic(HEADS + branch)
     else:
@@ -93,7 +93,7 @@ def switch_tree(repo: Repo, target: Tree, force: bool, progress: Progress) -> tu
 def _plan(repo: Repo, index: Index, target: Tree, force: bool) -> tuple[list[str], list[str]]:
     """Paths to write and to delete; refuses to overwrite uncommitted or untracked work."""
     head = repo.refs.head_commit()
-    head_entries = read_tree(repo.store, read_commit(repo.store, head).tree).entries if head else {}
+    head_entries = read_commit_tree(repo.store, head).entries if head else {}
     to_write, to_remove, dirty, untracked = [], [], [], []
     ignore = IgnoreRules.load(repo.root)
     for path, entry in sorted(target.entries.items()):
@@ -186,7 +186,7 @@ def write_entries(repo: Repo, changes: dict[str, TreeEntry | None]) -> None:
 
 def restore(repo: Repo, rev: str, paths: list[str]) -> int:
     """``checkout REV -- PATHS``: bring files back from a revision into index and work tree."""
-    tree = read_tree(repo.store, read_commit(repo.store, resolve_commit(repo, rev)).tree)
+    tree = read_commit_tree(repo.store, resolve_commit(repo, rev))
     wanted: dict[str, TreeEntry | None] = {}
     for raw in paths:
         rel = repo.relpath(raw)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from corpusgit.errors import BadInput
 from corpusgit.ignore import IgnoreRules
 from corpusgit.index import Index
-from corpusgit.objects import TABLE, read_commit, read_tree
+from corpusgit.objects import TABLE, read_commit_tree
 from corpusgit.store.canonical import ObjectId
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ def status(repo: Repo) -> Status:
     """Staged (index vs HEAD), unstaged (work tree vs index) and untracked files."""
     index = repo.read_index()
     head = repo.refs.head_commit()
-    head_entries = read_tree(repo.store, read_commit(repo.store, head).tree).entries if head else {}
+    head_entries = read_commit_tree(repo.store, head).entries if head else {}
     staged: list[FileChange] = []
     for path in sorted(set(head_entries) | set(index.entries)):
         h, i = head_entries.get(path), index.entries.get(path)

@@ -12,7 +12,7 @@ from corpusgit.history import commit
 from corpusgit.merge.base import is_ancestor, merge_bases
 from corpusgit.merge.state import MergeState, PathConflict, clear_state, read_state, write_state
 from corpusgit.merge.trees import Entries, TreeMerge, merge_trees
-from corpusgit.objects import BLOB, Tree, read_commit, read_tree
+from corpusgit.objects import BLOB, Tree, read_commit, read_commit_tree
 from corpusgit.progress import NULL_PROGRESS, Progress
 from corpusgit.revparse import resolve_commit
 from corpusgit.worktree import status
@@ -33,7 +33,7 @@ class MergeOutcome:
 def entries_of(repo: Repo, oid: str | None) -> Entries:
     if oid is None:
         return {}
-    return dict(read_tree(repo.store, read_commit(repo.store, oid).tree).entries)
+    return dict(read_commit_tree(repo.store, oid).entries)
 
 
 def _require_clean(repo: Repo, operation: str) -> str:
