@@ -114,7 +114,9 @@ class Node:
             return pc.is_null(self.args[0].compile())
         if self.op == "in":
             assert isinstance(self.args[1].value, tuple)
-            return pc.is_in(self.args[0].compile(), value_set=pa.array(list(self.args[1].value)))
+            value = self.args[0].compile()
+            found = pc.is_in(value, value_set=pa.array(list(self.args[1].value)))
+            return pc.if_else(pc.is_null(value), pc.scalar(pa.scalar(None, pa.bool_())), found)  # SQL: null in [...] is null
         if self.op in ("and", "or"):
             join = pc.and_kleene if self.op == "and" else pc.or_kleene
             return join(self.args[0].compile(), self.args[1].compile())

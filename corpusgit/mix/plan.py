@@ -9,7 +9,7 @@
   are then emitted window by window (see ``ranking.block_window``), by rank inside a window.
 - **Across sources**, sample j of source s (of n_s) gets the virtual time ``(2j+1) / (2 n_s)``
   and all samples are merged by (time, source number): a smooth weighted round-robin in which
-  every prefix holds each source's share to within one sample. The times are IEEE-754 doubles;
+  every prefix holds each source's share to within (K + 1) / 2 samples, K the number of sources. The times are IEEE-754 doubles;
   division is correctly rounded on every platform, so the merge is the same everywhere.
 """
 
@@ -86,9 +86,9 @@ def check_budget(mix: MixObject, scans: list[SourceScan]) -> None:
     for src, scan, share in zip(mix.sources, scans, shares(mix)):
         available = int(_units(mix, scan).sum())
         if share > 0 and available == 0:
-            what = "rows" if mix.budget_unit == "rows" else f"{mix.budget_unit} in its rows"
-            raise BadInput(f"source '{src.name}' has no {what} (after its filter) but weight {src.weight}",
-                           hint="loosen the filter, check the path, or give the source weight 0")
+            what = "no rows left after its filter" if len(scan.eligible) == 0 else f"no {mix.budget_unit} in its {len(scan.eligible):,} rows"
+            raise BadInput(f"source '{src.name}' has {what} but weight {_num(src.weight)}",
+                           hint="loosen the filter, check the path and text_column, or give the source weight 0")
         if share == 0:
             continue
         allowed = available * src.max_epochs

@@ -49,7 +49,7 @@ def resolve_spec(repo: Repo, spec: MixSpec) -> Resolved:
         for (path, _), table in zip(src.tables, source_tables):
             _check_filter(s, path, table.schema)
     mix = MixObject(tuple(sources), spec.seed, spec.budget_unit, spec.budget, rule_identity(spec.count),
-                    spec.text_column, columns, spec.shard_rows)
+                    spec.text_column, columns, spec.shard_rows, spec.block_bytes, spec.window_blocks)
     return Resolved(mix, tuple(tables))
 
 

@@ -17,12 +17,14 @@ from typing import Any
 
 from corpusgit.errors import BadInput
 from corpusgit.mix.expr import Node, parse_filter
+from corpusgit.mix.model import BLOCK_BYTES, WINDOW_BLOCKS
 
 UNITS = ("rows", "tokens", "bytes")
 RULES = ("chars/4", "words")  # built-in token-count rules; anything ending in .json is a tokenizer file
 DEFAULT_SHARD_ROWS = 50_000  # ~100 MB of 2 KB documents per materialised shard: big enough for
 #                              fast sequential reads, small enough to retry or move one at a time
-_TOP_KEYS = {"sources", "seed", "budget", "tokenizer", "text_column", "columns", "shard_rows"}
+_TOP_KEYS = {"sources", "seed", "budget", "tokenizer", "text_column", "columns", "shard_rows", "order"}
+_ORDER_KEYS = {"block_bytes", "window_blocks"}
 _SOURCE_KEYS = {"name", "path", "ref", "weight", "filter", "max_epochs"}
 _AMOUNT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
 _SCALE = {
@@ -62,6 +64,8 @@ class MixSpec:
     text_column: str
     columns: tuple[str, ...] | None
     shard_rows: int
+    block_bytes: int = BLOCK_BYTES
+    window_blocks: int = WINDOW_BLOCKS
 
 
 def load_spec(path: Path) -> MixSpec:
@@ -122,8 +126,22 @@ def parse_spec(doc: Any, base: Path = Path(".")) -> MixSpec:
     shard_rows = doc.get("shard_rows", DEFAULT_SHARD_ROWS)
     if not isinstance(shard_rows, int) or isinstance(shard_rows, bool) or shard_rows <= 0:
         raise BadInput(f"shard_rows must be a positive integer, got {shard_rows!r}", hint=f"for example: shard_rows: {DEFAULT_SHARD_ROWS}")
+    block_bytes, window_blocks = _order(doc.get("order", {}))
     return MixSpec(sources, seed, unit, amount, _count_rule(doc.get("tokenizer", "chars/4"), base), text_column,
-                   tuple(columns) if columns is not None else None, shard_rows)
+                   tuple(columns) if columns is not None else None, shard_rows, block_bytes, window_blocks)
+
+
+def _order(raw: Any) -> tuple[int, int]:
+    """Shuffle granularity: smaller blocks and more of them per window mix a source's regions
+    more finely, at the cost of reading more chunks per window and holding more in memory."""
+    if not isinstance(raw, dict):
+        raise BadInput("order must be a mapping", hint="for example: order: {block_bytes: 8MiB, window_blocks: 4}")
+    _check_keys(raw, _ORDER_KEYS, "order")
+    block_bytes = parse_amount(raw.get("block_bytes", BLOCK_BYTES), "order.block_bytes")
+    window_blocks = raw.get("window_blocks", WINDOW_BLOCKS)
+    if block_bytes <= 0 or not isinstance(window_blocks, int) or isinstance(window_blocks, bool) or window_blocks <= 0:
+        raise BadInput("order.block_bytes and order.window_blocks must be positive", hint="for example: order: {block_bytes: 8MiB, window_blocks: 4}")
+    return block_bytes, window_blocks
 
 
 def _check_keys(doc: dict[str, Any], allowed: set[str], where: str) -> None:
