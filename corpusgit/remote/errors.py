@@ -26,4 +26,7 @@ class RemoteObjectCorrupt(CorruptObject):
 
     def __init__(self, object_id: str, expected: str, got: str, remote: str) -> None:
         super().__init__(object_id, expected, got, f"remote {remote}")
-        self.hint = "the remote's copy is damaged: push a good copy from an intact clone, or fetch from another remote"
+        self.hint = (
+            f"the remote's copy is damaged: replace objects/{object_id[:2]}/{object_id[2:]} there with the file from an intact "
+            "clone's .cgit/objects (push skips objects the remote already has), or fetch from another remote"
+        )
