@@ -1,0 +1,77 @@
+"""Partial clone: commits, trees and tables only; chunks arrive when something reads them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from conftest import RemoteSpec, attach, cgit, free_port
+from corpusgit import Repo
+from corpusgit.errors import CorpusGitError
+from corpusgit.reach import CHUNK, roots, walk
+from corpusgit.remote.push import push
+from corpusgit.remote.settings import set_remote_value
+from corpusgit.revparse import resolve_table
+from test_remote_commands import rows
+
+
+def chunk_ids(repo: Repo) -> set[str]:
+    reach = walk(repo, roots(repo))
+    return {oid for oid, kind in reach.kinds.items() if kind == CHUNK}
+
+
+def test_partial_clone_fetches_chunks_on_demand_and_caches_them(origin: Repo, spec: RemoteSpec, tmp_path: Path) -> None:
+    attach(origin, spec)
+    push(origin, tags=True, branch="main")
+    every_chunk = chunk_ids(origin)
+    report = json.loads(cgit(tmp_path, "clone", "--filter=metadata", "--no-checkout", *spec.cli_args(), "node", "--json").stdout)
+    node = Repo(tmp_path / "node")
+    assert report["fetch"]["chunks_not_fetched"] == len(every_chunk)
+    assert not every_chunk & set(node.store.iter_ids())
+    checked = cgit(node.root, "fsck")
+    assert f"{len(every_chunk)} chunks not fetched (partial clone)" in checked.stderr
+
+    # reading one table brings in exactly its chunks, verified, and keeps them
+    before = set(node.store.iter_ids())
+    assert rows(node, "v1", "data/part-0.parquet") == rows(origin, "v1", "data/part-0.parquet")
+    wanted = {r.id for r in resolve_table(node, "v1", "data/part-0.parquet").chunk_refs()}
+    assert set(node.store.iter_ids()) - before == wanted
+
+    # with the remote gone, what was read stays readable; what was not fails clearly
+    if spec.kind == "dir":
+        Path(spec.url).rename(Path(spec.url).with_name("moved-away"))
+    else:
+        set_remote_value(node, "origin", "endpoint", f"http://127.0.0.1:{free_port()}")
+    offline = Repo(node.root)
+    assert rows(offline, "v1", "data/part-0.parquet") == rows(origin, "v1", "data/part-0.parquet")
+    with pytest.raises(CorpusGitError):
+        offline.read_table("v1", "data/part-1.parquet").read_all()
+    if spec.kind == "dir":
+        Path(spec.url).with_name("moved-away").rename(spec.url)
+    else:
+        set_remote_value(node, "origin", "endpoint", spec.endpoint or "")
+
+    # show, diff and checkout read through the promisor too
+    assert "rows" in cgit(node.root, "show", "HEAD:data/part-1.parquet").stdout
+    assert cgit(node.root, "diff", "HEAD~1", "HEAD", "--stat").exit_code == 0
+    cgit(node.root, "checkout", "main", "-q")
+    assert rows(node, "HEAD", "data/part-2.parquet") == rows(origin, "HEAD", "data/part-2.parquet")
+    assert (node.root / "data/part-2.parquet").exists()
+    assert "; 0 problem(s)" in cgit(node.root, "fsck").stdout  # every fetched chunk verifies
+
+
+def test_partial_clone_pushes_through_its_promisor(origin: Repo, new_spec: Callable[[str], RemoteSpec], tmp_path: Path) -> None:
+    first = new_spec("dir")
+    attach(origin, first)
+    push(origin)
+    cgit(tmp_path, "clone", "--filter=metadata", "--no-checkout", first.url, "node", "-q")
+    node = Repo(tmp_path / "node")
+    mirror = new_spec("dir")
+    cgit(node.root, "remote", "add", "mirror", mirror.url)
+    line = cgit(node.root, "remote", "remove", "origin", code=2).stderr
+    assert "partial clone" in line
+    cgit(node.root, "push", "mirror", "main", "-q")  # chunks come from origin, then go up
+    assert mirror.object_keys() == first.object_keys()
