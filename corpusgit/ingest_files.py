@@ -7,7 +7,7 @@ dataset directory and one background writer for chunk encoding.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -63,7 +63,7 @@ class IngestSession:
         """Stream one Parquet file into a table object; only unmatched rows are stored."""
         pf = open_parquet(path, rel)
         schema = canonical_schema(pf.schema_arrow)
-        batches = (_canonical_batch(b, schema, rel) for b in pf.iter_batches(batch_size=READ_BATCH_ROWS, use_threads=True))
+        batches = (_canonical_batch(b, schema, rel) for b in _iter_file(pf))
         try:
             return self.ingest_batches(rel, schema, batches, key, task)
         except (pa.ArrowException, OSError) as exc:
@@ -135,6 +135,13 @@ class IngestSession:
                 return None
             self._indexes[key] = MatchIndex.build(self._store, refs)
         return self._indexes[key]
+
+
+def _iter_file(pf: pq.ParquetFile) -> Iterator[pa.RecordBatch]:
+    """Batches, one row group at a time: pyarrow's whole-file batch reader keeps buffers of
+    earlier row groups alive, so its memory grows with the file (seen with pyarrow 26)."""
+    for group in range(pf.num_row_groups):
+        yield from pf.iter_batches(batch_size=READ_BATCH_ROWS, row_groups=[group], use_threads=True)
 
 
 def plan_layout(schema: pa.Schema, candidates: list[TableObject]) -> list[tuple[str, ...]]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from pathlib import Path
 
 import pyarrow as pa
@@ -80,7 +83,6 @@ def test_batches_have_schema_and_bounded_rows() -> None:
 
 
 def test_write_corpus_streams_all_documents_into_shards(tmp_path: Path) -> None:
-    pool = pa.default_memory_pool()
     paths = demo.write_corpus(tmp_path / "data", 6 * MB, shards=4, seed=5)
     assert [p.name for p in paths] == [f"part-{i:05d}.parquet" for i in range(4)]
     table = pq.read_table(paths)
@@ -88,57 +90,18 @@ def test_write_corpus_streams_all_documents_into_shards(tmp_path: Path) -> None:
     assert table.column("text").to_pylist() == [d["text"] for d in _docs(6 * MB, seed=5)]
     rows = [pq.ParquetFile(p).metadata.num_rows for p in paths]
     assert max(rows) < 1.5 * min(rows)
-    # Streaming: Arrow never held more than a few batches, far less than the 6 MB corpus
-    # plus the table read back above (which is what the bound below leaves room for).
-    assert pool.max_memory() < 40 * MB
 
 
-def test_write_corpus_writes_every_shard_even_when_tiny(tmp_path: Path) -> None:
-    paths = demo.write_corpus(tmp_path, 1, shards=3)
-    assert all(p.exists() for p in paths)
-    assert [pq.ParquetFile(p).metadata.num_rows for p in paths] == [1, 0, 0]
-
-
-def test_detect_lang_recognises_scripts() -> None:
-    assert demo._detect_lang("这是一个用于测试的中文句子，没有其他内容。", "en") == "zh"
-    assert demo._detect_lang("これは日本語のテストです。ひらがなとカタカナ。", "en") == "ja"
-    assert demo._detect_lang("Это русский текст для проверки.", "en") == "ru"
-    assert demo._detect_lang("Plain English — with a dash and café.", "en") == "en"
-
-
-def test_strip_roff_keeps_text_and_drops_macros() -> None:
-    roff = '.\\" comment\n.TH LS 1\n.SH NAME\nls \\- list\n.PP\nSee\n.B ls\nfor \\fIfiles\\fR.\n'
-    assert demo._strip_roff(roff).split("\n") == ["", "", "NAME", "ls - list", "",
-                                                  "See ls for files."]
-
-
-def test_translated_man_pages_are_labelled_with_their_language() -> None:
-    zh = [u for u in demo._list_units() if "/man/zh_CN/" in u.path][:3]
-    if not zh:
-        pytest.skip("no Chinese man pages on this machine")
-    assert {demo._harvest(u).lang for u in zh} == {"zh"}
-
-
-def test_recombination_is_deterministic_and_stays_in_one_group() -> None:
-    units = [u for u in demo._list_units() if u.source == "python-source"][:30]
-    paragraphs = [p for u in units for p in demo._harvest(u).paragraphs]
-    pool = demo._Pool(tuple(paragraphs), (0, len(paragraphs)), (("python-source", "code"),))
-    docs = [demo._recombined(9, attempt, pool, 2000, 8000) for attempt in range(200)]
-    assert docs == [demo._recombined(9, attempt, pool, 2000, 8000) for attempt in range(200)]
-    assert {(source, lang) for source, lang, _ in docs} == {("python-source", "code")}
-    assert all(2000 <= len(text) <= 8000 for _, _, text in docs)
-    assert len({text for _, _, text in docs}) == len(docs)
-
-
-def test_documents_beyond_the_real_text_stay_unique() -> None:
-    """Past the real text the stream recombines paragraphs; it must stay unique and bounded."""
-    pool_chars = sum(map(len, demo._pool().paragraphs))
-    total, texts = 0, []
-    for doc in demo.iter_documents(10**12, seed=1):
-        total += int(doc["n_chars"])
-        if total > pool_chars:
-            texts.append(doc["text"])
-            if len(texts) == 2000:
-                break
-    assert len(set(texts)) == 2000
-    assert all(2000 <= len(str(t)) <= 8000 for t in texts)
+def test_write_corpus_streams(tmp_path: Path) -> None:
+    """Arrow's peak memory stays flat as the corpus grows 4x. Each size runs in a fresh process:
+    the memory pool's peak is process-wide, so other tests would distort it here."""
+    script = (
+        "import sys, pyarrow as pa; from pathlib import Path; from corpusgit import demo; "
+        "demo.write_corpus(Path(sys.argv[1]), int(sys.argv[2]), shards=2, seed=5); "
+        "print(pa.default_memory_pool().max_memory())"
+    )
+    peaks = []
+    for size in (12 * MB, 48 * MB):
+        done = subprocess.run([sys.executable, "-c", script, str(tmp_path / str(size)), str(size)], capture_output=True, text=True, check=True)
+        peaks.append(int(done.stdout.strip()))
+    assert peaks[1] < 1.5 * peaks[0] and peaks[1] < 48 * MB

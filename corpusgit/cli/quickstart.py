@@ -29,6 +29,7 @@ DROP_SHARE = 10  # percent of documents the demo "quality filter" removes
 def run_quickstart(directory: Path, mb: int, quiet: bool) -> None:
     if directory.exists() and any(directory.iterdir()):
         raise BadInput(f"{directory}: exists and is not empty", hint="pass --dir to pick a new directory, or remove it")
+    directory = directory.resolve()
     progress = progress_for(quiet)
     os.environ.setdefault("CGIT_AUTHOR_NAME", "cgit quickstart")
     os.environ.setdefault("CGIT_AUTHOR_EMAIL", "quickstart@localhost")
