@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from corpusgit.errors import CorruptObject
+from corpusgit.store.canonical import object_id
 from corpusgit.store.objects import ObjectStore
 
 DROPPED = np.dtype([("hi", ">u8"), ("lo", ">u8"), ("dup_hi", ">u8"), ("dup_lo", ">u8"), ("rule", "<i4")])
@@ -69,7 +70,8 @@ class EffectsBuilder:
         sets = {}
         for kind, parts in self.parts.items():
             records = np.concatenate(parts) if parts else np.empty(0, dtype=KINDS[kind])
-            sets[kind] = _sorted_unique(records)
+            # concatenate and sorting may hand back native byte order; the stored layout is fixed
+            sets[kind] = _sorted_unique(records).astype(KINDS[kind], copy=False)
         return RowEffects(**sets)
 
 
@@ -83,10 +85,15 @@ def _sorted_unique(records: np.ndarray) -> np.ndarray:
     records = records[order]
     first = np.ones(len(records), dtype=bool)
     first[1:] = (records["hi"][1:] != records["hi"][:-1]) | (records["lo"][1:] != records["lo"][:-1])
-    if records.dtype == MODIFIED:
+    if "new_hi" in names:  # one old row may become several (Derived)
         first[1:] |= (records["new_hi"][1:] != records["new_hi"][:-1]) | (records["new_lo"][1:] != records["new_lo"][:-1])
     unique: np.ndarray = records[first]
     return unique
+
+
+def effect_ids(effects: RowEffects) -> dict[str, str | None]:
+    """The blob id each set would be stored under (``rerun`` compares them without storing)."""
+    return {kind: object_id(MAGIC[kind] + effects.set(kind).tobytes()) if len(effects.set(kind)) else None for kind in KINDS}
 
 
 def write_effects(store: ObjectStore, effects: RowEffects) -> dict[str, dict[str, Any] | None]:

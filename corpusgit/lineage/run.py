@@ -79,7 +79,7 @@ def run_step(repo: Repo, step: Step, progress: Progress = NULL_PROGRESS, use_cac
     tmp.parent.mkdir(parents=True, exist_ok=True)
     try:
         with progress.task(f"{found.cls.name}", source_ref.rows * passes(op) or None) as task:
-            writer = _LazyWriter(tmp)
+            writer = LazyWriter(tmp)
             source = lambda: read_table(repo.store, source_table, None, True, needed_by=step.input)  # noqa: E731
             execution = execute(op, source, writer.write, task, label=in_path)
             assert execution.schema is not None and execution.effects is not None
@@ -154,7 +154,7 @@ def _check_output(repo: Repo, raw: str) -> str:
     return path
 
 
-class _LazyWriter:
+class LazyWriter:
     """A Parquet writer opened by the first batch, so its schema is the operator's output schema."""
 
     def __init__(self, path: Path) -> None:

@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from corpusgit.lineage.effects import EffectsBuilder, RowEffects
 from corpusgit.ops.base import MAP, NO_RULE, Derived, GlobalOperator, Operator, OperatorFailed, RowIds, Verdict
+from corpusgit.errors import CorpusGitError
 from corpusgit.progress import Task
 from corpusgit.store.canonical import canonical_json
 from corpusgit.table.hashing import array_lanes, binary_to_lanes, column_seed
@@ -108,7 +109,7 @@ class _Run:
     def guard(self, rows: RowIds | None, call: Callable[[], Any]) -> Any:
         try:
             return call()
-        except OperatorFailed:
+        except CorpusGitError:  # already says what is wrong and what to do (a missing column, ...)
             raise
         except Exception as exc:
             raise self.failure(rows, f"{type(exc).__name__}: {exc}") from exc

@@ -17,15 +17,16 @@ from corpusgit.errors import BadInput
 
 CJK = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}"
 CJK_CHAR = f"[{CJK}]"
-OTHER_WORD = rf"[^\s{CJK}]+"
-ALPHA_WORD = rf"[^\s{CJK}]*\p{{L}}[^\s{CJK}]*"
+SPACE = r"\s\p{Z}"  # RE2's \s is ASCII only; \p{Z} adds the ideographic space U+3000 and kin
+OTHER_WORD = rf"[^{SPACE}{CJK}]+"
+ALPHA_WORD = rf"[^{SPACE}{CJK}]*\p{{L}}[^{SPACE}{CJK}]*"  # a CJK character is a letter, so it matches alone
 # Gopher's English stop words, plus the commonest CJK function characters (的 of, 了 done, 是 is,
 # 在 at, 和 and, の of, は/が/を/に particles, 은/는/이/가 particles): real prose has several.
 STOP_WORDS = r"(?i)\b(?:the|be|to|of|and|that|have|with)\b|[的了是在和有这也就のはがをに은는이가을를]"
 SYMBOLS = r"#|\.\.\.|…"
-BULLET_LINE = r"^\s*(?:[•●○▪‣◦·\-–*]|\d+[.)])\s"
-ELLIPSIS_LINE = r"(?:\.\.\.|…)\s*$"
-TERMINAL_LINE = r"[.!?。！？\"'”’」』)）]\s*$"
+BULLET_LINE = rf"^[{SPACE}]*(?:[•●○▪‣◦·\-–*]|\d+[.)])[{SPACE}]"
+ELLIPSIS_LINE = rf"(?:\.\.\.|…)[{SPACE}]*$"
+TERMINAL_LINE = rf"[.!?。！？\"'”’」』)）][{SPACE}]*$"
 SENTENCE_END = r"[.!?。！？]+"
 
 
@@ -44,7 +45,7 @@ def normalise(arr: pa.Array, lowercase: bool = True, nfkc: bool = True, whitespa
     if nfkc:
         arr = pc.utf8_normalize(arr, "NFKC")
     if whitespace:
-        arr = pc.utf8_trim_whitespace(pc.replace_substring_regex(arr, r"\s+", " "))
+        arr = pc.utf8_trim_whitespace(pc.replace_substring_regex(arr, f"[{SPACE}]+", " "))
     if lowercase:
         arr = pc.utf8_lower(arr)
     return arr
@@ -53,7 +54,7 @@ def normalise(arr: pa.Array, lowercase: bool = True, nfkc: bool = True, whitespa
 def words(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
     """Flat word tokens (punctuation stripped, CJK split per character) and per-row offsets."""
     spaced = pc.replace_substring_regex(arr, f"({CJK_CHAR})", r" \1 ")
-    spaced = pc.replace_substring_regex(spaced, r"[^\p{L}\p{N}\s]+", " ")
+    spaced = pc.replace_substring_regex(spaced, r"[^\p{L}\p{N}]+", " ")
     lists = pc.utf8_split_whitespace(pc.utf8_trim_whitespace(spaced))
     flat = pc.list_flatten(lists)
     parent = pc.list_parent_indices(lists).to_numpy()
@@ -115,7 +116,7 @@ def _n_lines(m: Measures) -> np.ndarray:
 
 def _mean_word_length(m: Measures) -> np.ndarray:
     other = _count(m.arr, OTHER_WORD)
-    chars = pc.utf8_length(m.arr).to_numpy(zero_copy_only=False) - _count(m.arr, r"\s") - m.get("cjk_chars")
+    chars = pc.utf8_length(m.arr).to_numpy(zero_copy_only=False) - _count(m.arr, f"[{SPACE}]") - m.get("cjk_chars")
     return _ratio(chars.astype(np.float64), other)
 
 
@@ -140,7 +141,7 @@ SIGNALS: dict[str, Callable[[Measures], np.ndarray]] = {
     "cjk_ratio": lambda m: _ratio(m.get("cjk_chars").astype(np.float64), m.get("n_words")),
     "mean_word_length": _mean_word_length,
     "symbol_ratio": lambda m: _ratio(_count(m.arr, SYMBOLS).astype(np.float64), m.get("n_words")),
-    "alpha_word_ratio": lambda m: _ratio((_count(m.arr, ALPHA_WORD) + m.get("cjk_chars")).astype(np.float64), m.get("n_words")),
+    "alpha_word_ratio": lambda m: _ratio(_count(m.arr, ALPHA_WORD).astype(np.float64), m.get("n_words")),
     "stop_words": lambda m: _count(m.arr, STOP_WORDS),
     "bullet_line_ratio": lambda m: _ratio(m.per_row(pc.match_substring_regex(m.lines()[0], BULLET_LINE)).astype(np.float64), m.get("n_lines")),
     "ellipsis_line_ratio": lambda m: _ratio(m.per_row(pc.match_substring_regex(m.lines()[0], ELLIPSIS_LINE)).astype(np.float64), m.get("n_lines")),
