@@ -33,7 +33,8 @@ def check_ref_name(name: str, what: str = "branch") -> None:
     """Reject names git would reject, so refs stay valid file paths on every platform."""
     bad = (
         not name
-        or name.startswith(("-", "/", "."))
+        or name.startswith(("-", "/"))
+        or any(part.startswith(".") for part in name.split("/"))  # dot-files are cgit's temp files
         or name.endswith(("/", ".lock", "."))
         or ".." in name
         or "//" in name
@@ -128,7 +129,7 @@ class RefStore:
         if not base.exists():
             return out
         for path in sorted(base.rglob("*")):
-            if path.is_file() and not path.name.endswith(".lock"):
+            if path.is_file() and not path.name.endswith(".lock") and not path.name.startswith("."):  # locks, temp files
                 name = path.relative_to(base).as_posix()
                 oid = self.read(prefix + name)
                 if oid:
