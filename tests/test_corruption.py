@@ -1,0 +1,229 @@
+"""A corrupt, truncated or missing object is reported by ``fsck`` and on every read (``show``,
+``checkout``, the Python API), naming the object id and the path that needs it; never used."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from typer.testing import CliRunner, Result
+
+from corpusgit import CorpusGitError, Repo
+from corpusgit.cli import app
+from corpusgit.objects import read_tree
+from corpusgit.table.model import TableObject
+
+TABLE_PATH = "data/web/part-0.parquet"
+TEXT_PATH = "README.md"
+BINARY_PATH = "assets/vocab.bin"  # larger than show's text preview, so show must not only stat it
+
+
+def cgit(*args: str) -> Result:
+    result = CliRunner().invoke(app, list(args))
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise AssertionError(f"cgit {' '.join(args)} crashed: {result.exception!r}") from result.exception
+    return result
+
+
+def refused(*args: str) -> str:
+    """The command fails with one ``error:`` and one ``hint:`` line; returns the error line."""
+    result = cgit(*args)
+    assert result.exit_code != 0, f"cgit {' '.join(args)} succeeded on a damaged repository:\n{result.output}"
+    lines = result.stderr.rstrip("\n").split("\n")
+    assert len(lines) == 2 and lines[0].startswith("error: ") and lines[1].startswith("hint: "), result.stderr
+    assert result.stdout == "", "nothing may be printed from damaged data"
+    return lines[0]
+
+
+@dataclass(frozen=True)
+class Corpus:
+    repo: Repo
+    table: pa.Table
+    ids: dict[str, str]  # chunk / table / text-blob / binary-blob / tree / commit -> object id
+
+
+@pytest.fixture
+def corpus(repo: Repo, make_table: Callable[..., pa.Table], write_parquet: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> Corpus:
+    monkeypatch.chdir(repo.root)
+    table = make_table(rows=2000, seed=0)
+    write_parquet(TABLE_PATH, table)
+    (repo.root / TEXT_PATH).write_text("a small corpus\n")
+    (repo.root / "assets").mkdir()
+    (repo.root / BINARY_PATH).write_bytes(os.urandom(100_000))
+    assert cgit("add", ".").exit_code == 0
+    assert cgit("commit", "-m", "base").exit_code == 0
+    commit = repo.refs.head_commit()
+    assert commit is not None
+    tree_id = repo.read_commit("HEAD").tree
+    entries = read_tree(repo.store, tree_id).entries
+    tobj = TableObject.from_json(repo.store.get_meta(entries[TABLE_PATH].id))
+    chunks = tobj.chunk_refs()
+    assert len(chunks) == 1
+    ids = {
+        "chunk": chunks[0].id, "table": entries[TABLE_PATH].id, "text-blob": entries[TEXT_PATH].id,
+        "binary-blob": entries[BINARY_PATH].id, "tree": tree_id, "commit": commit,
+    }
+    return Corpus(repo, table, ids)
+
+
+def damage(repo: Repo, oid: str, how: str) -> None:
+    path = repo.store.path(oid)
+    data = path.read_bytes()
+    os.chmod(path, 0o644)
+    if how == "missing":
+        path.unlink()
+    elif how == "truncated":
+        path.write_bytes(data[: len(data) // 2])
+    elif how == "empty":
+        path.write_bytes(b"")
+    elif how == "bit-flip":
+        flipped = bytearray(data)
+        flipped[len(data) // 2] ^= 0x01
+        path.write_bytes(bytes(flipped))
+    elif how == "tail-flip":  # the trailer / footer region
+        flipped = bytearray(data)
+        flipped[-3] ^= 0xFF
+        path.write_bytes(bytes(flipped))
+    else:
+        raise AssertionError(how)
+
+
+# which path needs each kind of object, as the messages must say
+NEEDED_BY = {"chunk": TABLE_PATH, "table": TABLE_PATH, "text-blob": TEXT_PATH, "binary-blob": BINARY_PATH}
+HOWS = ["missing", "truncated", "empty", "bit-flip", "tail-flip"]
+
+
+def assert_fsck_reports(oid: str, needed_by: str) -> None:
+    result = cgit("fsck")
+    assert result.exit_code != 0, result.output
+    assert oid in result.stderr and needed_by in result.stderr, result.stderr
+    assert "Traceback" not in result.output
+    report = json.loads(cgit("fsck", "--json").stdout)
+    assert report["ok"] is False
+    assert oid in {p["object_id"] for p in report["problems"]}
+
+
+@pytest.mark.parametrize("how", HOWS)
+@pytest.mark.parametrize("kind", list(NEEDED_BY))
+def test_damaged_data_objects_are_reported_and_never_used(corpus: Corpus, kind: str, how: str) -> None:
+    repo, oid, path = corpus.repo, corpus.ids[kind], NEEDED_BY[kind]
+    damage(repo, oid, how)
+    assert_fsck_reports(oid, path)
+
+    error = refused("show", f"HEAD:{path}")
+    assert oid in error and path in error, error
+    error = refused("show", f"HEAD:{path}", "--json")
+    assert oid in error
+
+    if kind in ("chunk", "table"):
+        with pytest.raises(CorpusGitError) as caught:
+            repo.read_table("HEAD", path).read_all()
+        assert oid in caught.value.message and path in caught.value.message
+
+    index_before = (repo.cgit / "index").read_bytes()
+    os.remove(repo.root / path)
+    error = refused("checkout", "-f", "HEAD")
+    assert oid in error and path in error, error
+    assert not (repo.root / path).exists(), "damaged content was written to the work tree"
+    assert [p.name for p in (repo.root / path).parent.iterdir() if p.name.endswith(".tmp")] == []
+    assert (repo.cgit / "index").read_bytes() == index_before
+    error = refused("checkout", "HEAD", "--", path)
+    assert oid in error and path in error
+    assert not (repo.root / path).exists()
+
+    objects_before = sorted(repo.store.iter_ids())
+    if kind == "table" or how == "missing":  # reachability is unknown (or broken): gc must not guess
+        error = refused("gc", "--now")
+        assert "damaged" in error and oid in error
+    else:  # a damaged leaf does not hide what is reachable; gc keeps it for repair
+        assert cgit("gc", "--now").exit_code == 0
+    assert sorted(repo.store.iter_ids()) == objects_before
+    assert cgit("fsck").exit_code != 0
+
+
+@pytest.mark.parametrize("how", HOWS)
+def test_damaged_tree_is_reported_with_the_commit_that_needs_it(corpus: Corpus, how: str) -> None:
+    repo, oid, commit = corpus.repo, corpus.ids["tree"], corpus.ids["commit"]
+    damage(repo, oid, how)
+    assert_fsck_reports(oid, f"commit {commit[:12]}")
+    for args in (["show", f"HEAD:{TABLE_PATH}"], ["show", "HEAD"], ["checkout", "-f", "HEAD"], ["status"],
+                 ["checkout", "HEAD", "--", TEXT_PATH], ["du"]):
+        error = refused(*args)
+        assert oid in error and commit[:12] in error, (args, error)
+
+
+@pytest.mark.parametrize("how", HOWS)
+def test_damaged_commit_is_reported(corpus: Corpus, how: str) -> None:
+    repo, oid = corpus.repo, corpus.ids["commit"]
+    damage(repo, oid, how)
+    result = cgit("fsck")
+    assert result.exit_code != 0 and oid in result.stderr
+    for args in (["log"], ["show"], ["show", f"HEAD:{TEXT_PATH}"], ["checkout", "-f", "main"], ["status"]):
+        assert oid in refused(*args), args
+
+
+def test_damage_to_an_older_version_is_found_by_fsck_and_blocks_only_what_needs_it(corpus: Corpus, make_table: Callable[..., pa.Table], write_parquet: Callable[..., Path]) -> None:
+    repo = corpus.repo
+    write_parquet(TABLE_PATH, make_table(rows=50, seed=1))  # entirely new rows: no old chunk reused
+    assert cgit("add", TABLE_PATH).exit_code == 0
+    assert cgit("commit", "-m", "replace").exit_code == 0
+    old_chunk = corpus.ids["chunk"]
+    damage(repo, old_chunk, "bit-flip")
+    assert_fsck_reports(old_chunk, TABLE_PATH)
+    assert cgit("show", f"HEAD:{TABLE_PATH}").exit_code == 0  # the current version does not need it
+    error = refused("show", f"HEAD~1:{TABLE_PATH}")
+    assert old_chunk in error and f"HEAD~1:{TABLE_PATH}" in error
+    error = refused("checkout", "HEAD~1")
+    assert old_chunk in error and TABLE_PATH in error
+    assert repo.refs.head_target() == "refs/heads/main"
+
+
+def test_add_never_matches_rows_against_a_damaged_chunk(corpus: Corpus, write_parquet: Callable[..., Path]) -> None:
+    """A new version is matched against the old chunks; a damaged one must fail the add, not
+    leak unverified rows (or references to them) into the new version."""
+    repo = corpus.repo
+    damage(repo, corpus.ids["chunk"], "bit-flip")
+    write_parquet(TABLE_PATH, corpus.table.slice(0, 1500))
+    index_before = (repo.cgit / "index").read_bytes()
+    error = refused("add", TABLE_PATH)
+    assert corpus.ids["chunk"] in error
+    assert (repo.cgit / "index").read_bytes() == index_before
+
+
+def test_fsck_full_recomputes_chunk_contents(repo: Repo, make_table: Callable[..., pa.Table], write_parquet: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chunk file holding other rows under a matching checksum (as a buggy writer might leave
+    it) passes the fast check; only ``--full``, which recomputes content ids, can catch it."""
+    import pyarrow.parquet as pq
+
+    from corpusgit.table.chunkio import file_checksum
+
+    monkeypatch.chdir(repo.root)
+    write_parquet(TABLE_PATH, make_table(rows=300, seed=2))
+    assert cgit("add", TABLE_PATH).exit_code == 0  # staged only: the index is the sole root
+    table_id = repo.read_index().entries[TABLE_PATH].id
+    doc = repo.store.get_meta(table_id)
+    ref = TableObject.from_json(doc).chunk_refs()[0]
+    path = repo.store.path(ref.id)
+    original = pq.read_table(path)
+    tampered = original.set_column(original.schema.get_field_index("text"), "text", pa.array(["tampered"] * original.num_rows, pa.string()))
+    os.chmod(path, 0o644)
+    pq.write_table(tampered, path)
+    new_sum, new_size = file_checksum(path.read_bytes()), path.stat().st_size
+    doc = json.loads(json.dumps(doc).replace(f'"{ref.checksum}"', f'"{new_sum}"').replace(f", {ref.size}, ", f", {new_size}, "))
+    new_table = repo.store.put_meta(doc)
+    new_ref = TableObject.from_json(repo.store.get_meta(new_table)).chunk_refs()[0]
+    assert (new_ref.id, new_ref.checksum, new_ref.size) == (ref.id, new_sum, new_size)
+    index = json.loads((repo.cgit / "index").read_text())
+    index["entries"][TABLE_PATH][1] = new_table
+    (repo.cgit / "index").write_text(json.dumps(index))
+
+    assert json.loads(cgit("fsck", "--json").stdout)["ok"] is True  # the fast check cannot tell
+    result = cgit("fsck", "--full")
+    assert result.exit_code != 0 and ref.id in result.stderr and "other content" in result.stderr
+    report = json.loads(cgit("fsck", "--json", "--full").stdout)
+    assert any(p["object_id"] == ref.id and "other content" in p["message"] for p in report["problems"])
