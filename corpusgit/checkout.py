@@ -42,6 +42,9 @@ def checkout(repo: Repo, rev: str, force: bool = False, progress: Progress = NUL
     """Switch to a branch (HEAD follows it) or detach at any other revision."""
     refuse_during_merge(repo)
     branch = rev if not detach and repo.refs.read(HEADS + rev) else None
+    current = repo.refs.head_target()
+    if rev in ("HEAD", "@") and current is not None and not detach:
+        branch = current[len(HEADS):]
     oid = resolve_commit(repo, rev)
     result = switch_tree(repo, read_commit_tree(repo.store, oid), force, progress)
     if branch:

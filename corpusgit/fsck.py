@@ -9,10 +9,8 @@ from typing import TYPE_CHECKING
 from corpusgit.errors import CorpusGitError
 from corpusgit.progress import NULL_PROGRESS, Progress
 from corpusgit.reach import BLOB, CHUNK, Problem, roots, walk
-from corpusgit.table.chunkio import read_chunk
-from corpusgit.table.hashing import content_id
-from corpusgit.table.schema import ROW_HASH_COLUMN, schema_to_json
-from corpusgit.store.canonical import canonical_json
+from corpusgit.table.chunkio import chunk_id, read_chunk
+from corpusgit.table.schema import ROW_HASH_COLUMN
 
 if TYPE_CHECKING:
     from corpusgit.repo import Repo
@@ -79,8 +77,7 @@ def _check_chunk(repo: Repo, oid: str, ref: object, needed_by: str, full: bool) 
     assert isinstance(ref, ChunkRef)
     table = read_chunk(repo.store, ref, None if full else [ROW_HASH_COLUMN], needed_by)
     if full:
-        data = table.drop_columns([ROW_HASH_COLUMN])
-        got = content_id(data, canonical_json(schema_to_json(data.schema)))
+        got = chunk_id(table)
         if got != oid:
             raise CorpusGitError(f"chunk {oid} holds other content ({got[:12]}) (needed by {needed_by})")
 

@@ -59,6 +59,25 @@ def roots(repo: Repo) -> list[tuple[str, str, str]]:
         out.append((entry.id, entry.kind, f"index:{path}"))
     for name, oid in repo.refs.list_refs(MIXES).items():
         out.append((oid, META, MIXES + name))
+    out.extend(_merge_roots(repo))
+    return out
+
+
+def _merge_roots(repo: Repo) -> list[tuple[str, str, str]]:
+    """A merge stopped on conflicts still needs its sides, its (possibly virtual) base and the
+    stored conflict rows until it is continued or aborted."""
+    from corpusgit.merge.state import read_state
+
+    state = read_state(repo.cgit)
+    if state is None:
+        return []
+    out = [(state.theirs, COMMIT, "merge in progress"), (state.orig_head, COMMIT, "merge in progress")]
+    for path, c in state.conflicts.items():
+        label = f"conflict:{path}"
+        kind = c.ours_kind or c.theirs_kind or BLOB
+        out.extend((oid, k, label) for oid, k in ((c.base, kind), (c.ours, c.ours_kind or kind), (c.theirs, c.theirs_kind or kind)) if oid)
+        if c.conflicts:
+            out.append((c.conflicts, BLOB, label))
     return out
 
 

@@ -102,7 +102,7 @@ def _suggest(repo: Repo, name: str) -> str:
 
 
 def split_path_spec(spec: str) -> tuple[str, str]:
-    """``rev:path`` -> (rev, path); ``:path`` means the index, spelled as ':' here."""
+    """``rev:path`` -> (rev, path); an empty revision (``:path``) means HEAD."""
     rev, sep, path = spec.partition(":")
     if not sep or not path:
         raise RevisionNotFound(f"'{spec}' is not of the form REV:PATH", hint="for example: HEAD:data/web/part-0001.parquet")

@@ -79,17 +79,24 @@ def _split_paths(repo: Repo, args: list[str], paths: list[str]) -> tuple[list[st
             resolve_commit(repo, arg)
             revs.append(arg)
         except RevisionNotFound:
-            if _looks_like_path(repo, arg):
+            if _looks_like_path(repo, arg, revs):
                 return revs, args[i:]
             raise
     return revs, []
 
 
-def _looks_like_path(repo: Repo, arg: str) -> bool:
+def _looks_like_path(repo: Repo, arg: str, revs: list[str]) -> bool:
+    """Typer swallows '--', so a path is recognised by existing somewhere: on disk, in the
+    index, or in one of the revisions already named (a deleted file)."""
+    from corpusgit.history import tree_of
+
     if (Path.cwd() / arg).exists():
         return True
     rel = repo.relpath(arg)
-    return any(p == rel or p.startswith(rel + "/") for p in repo.read_index().entries)
+    known = set(repo.read_index().entries)
+    for rev in revs or (["HEAD"] if repo.refs.head_commit() else []):
+        known.update(tree_of(repo, rev))
+    return any(p == rel or p.startswith(rel + "/") for p in known)
 
 
 def _render(d: FileDiff, stat: bool) -> None:

@@ -17,6 +17,17 @@ from typing import BinaryIO
 from corpusgit.errors import CorpusGitError, StorageFull
 
 
+def _default_file_mode() -> int:
+    """0o666 less the umask, as ``open()`` would give: mkstemp's 0o600 would make shared
+    repositories unreadable to the rest of the team."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+FILE_MODE = _default_file_mode()
+
+
 def fsync_dir(path: Path) -> None:
     """Persist a rename: the directory entry is only durable once its directory is synced."""
     fd = os.open(path, os.O_RDONLY)
@@ -42,6 +53,7 @@ def atomic_file(path: Path) -> Iterator[BinaryIO]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
@@ -66,6 +78,7 @@ def write_via(path: Path, writer: Callable[[Path], None]) -> None:
     """Let ``writer`` produce a temp file (e.g. a Parquet writer), then publish it atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.fchmod(fd, FILE_MODE)
     os.close(fd)
     try:
         writer(Path(tmp))

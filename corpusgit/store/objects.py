@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from corpusgit.errors import CorruptObject, ObjectNotFound
-from corpusgit.store.atomic import fsync_dir, sync_file, translate_os_error, write_atomic
+from corpusgit.store.atomic import FILE_MODE, fsync_dir, sync_file, translate_os_error, write_atomic
 from corpusgit.store.canonical import ObjectId, canonical_json, object_id
 
 CODEC = "zstd"
@@ -230,6 +230,7 @@ class ObjectStore:
         target = self._target(oid)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".blob.", dir=target.parent)
+        os.fchmod(fd, FILE_MODE)
         total = 0
         digest = hashlib.sha256()
         try:

@@ -15,7 +15,9 @@ import xxhash
 from corpusgit.errors import CorruptObject
 from corpusgit.store.objects import ObjectStore
 from corpusgit.table.model import ChunkRef
-from corpusgit.table.schema import ROW_HASH_COLUMN
+from corpusgit.store.canonical import canonical_json
+from corpusgit.table.hashing import content_id
+from corpusgit.table.schema import ROW_HASH_COLUMN, schema_to_json
 
 ZSTD_LEVEL = 1  # Arrow's default: level 3 compresses text ~12% better but encodes 2x slower,
 #                and ingest must keep up with a plain pyarrow read+write
@@ -53,6 +55,13 @@ def _dictionary_pays(column: pa.ChunkedArray) -> bool:
     if not (pa.types.is_string(t) or pa.types.is_binary(t)) or len(column) == 0:
         return True
     return bool(column.nbytes / len(column) <= DICT_MAX_AVG_BYTES)
+
+
+def chunk_id(data: pa.Table) -> str:
+    """Content id of a chunk's data columns. Schema-level metadata (pandas and friends) belongs
+    to the table, not the chunk, so it never takes part."""
+    data = data.drop_columns([c for c in (ROW_HASH_COLUMN,) if c in data.schema.names])
+    return content_id(data, canonical_json(schema_to_json(data.schema.remove_metadata())))
 
 
 def store_chunk(store: ObjectStore, chunk_id: str, table: pa.Table) -> ChunkRef:

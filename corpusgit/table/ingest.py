@@ -15,13 +15,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from corpusgit.store.canonical import canonical_json
 from corpusgit.store.objects import ObjectStore
 from corpusgit.table.chunking import ChunkParams, find_cuts
-from corpusgit.table.chunkio import read_chunk, store_chunk
-from corpusgit.table.hashing import binary_to_lanes, content_id, lanes_to_binary, row_lanes, row_sizes
+from corpusgit.table.chunkio import chunk_id, read_chunk, store_chunk
+from corpusgit.table.hashing import binary_to_lanes, lanes_to_binary, row_lanes, row_sizes
 from corpusgit.table.model import ChunkRef, ColumnGroup, TableObject
-from corpusgit.table.schema import ROW_HASH_COLUMN, schema_to_json
+from corpusgit.table.schema import ROW_HASH_COLUMN
 
 MAX_PENDING_WRITES = 3  # chunk encodes in flight: overlap with hashing, bounded memory
 WRITER_THREADS = 2  # Parquet encoding and SHA-256 release the GIL: use both cores
@@ -122,7 +121,6 @@ class TableIngest:
             self._pool = ThreadPoolExecutor(max_workers=WRITER_THREADS, thread_name_prefix="cgit-chunk")
         self._num_rows = 0
         self._logical_bytes = 0
-        self._schema_json = {cols: canonical_json(schema_to_json(pa.schema([schema.field(c) for c in cols]))) for cols in layout}
 
     def feed(self, batch: pa.RecordBatch) -> None:
         """Match and stage one canonical batch."""
@@ -177,15 +175,13 @@ class TableIngest:
             return
         table = pa.concat_tables(group.pending).combine_chunks()
         group.pending, group.pending_rows, group.pending_bytes = [], 0, 0
-        schema_json = self._schema_json[group.columns]
         assert self._pool is not None
         while sum(not f.done() for f in group.new_chunks) >= MAX_PENDING_WRITES:
             next(f for f in group.new_chunks if not f.done()).result()
-        group.new_chunks.append(self._pool.submit(self._write_chunk, table, schema_json))
+        group.new_chunks.append(self._pool.submit(self._write_chunk, table))
 
-    def _write_chunk(self, table: pa.Table, schema_json: bytes) -> ChunkRef:
-        data = table.drop_columns([ROW_HASH_COLUMN])
-        return store_chunk(self._store, content_id(data, schema_json), table)
+    def _write_chunk(self, table: pa.Table) -> ChunkRef:
+        return store_chunk(self._store, chunk_id(table), table)
 
     def finish(self) -> TableObject:
         """Close open chunks, wait for writes, and assemble the table object."""
