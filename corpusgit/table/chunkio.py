@@ -16,7 +16,7 @@ from corpusgit.errors import CorruptObject
 from corpusgit.store.objects import ObjectStore
 from corpusgit.table.model import ChunkRef
 from corpusgit.store.canonical import canonical_json
-from corpusgit.table.hashing import content_id
+from corpusgit.table.hashing import content_id, lanes_to_binary, row_lanes
 from corpusgit.table.schema import ROW_HASH_COLUMN, schema_to_json
 
 ZSTD_LEVEL = 1  # Arrow's default: level 3 compresses text ~12% better but encodes 2x slower,
@@ -64,15 +64,31 @@ def chunk_id(data: pa.Table) -> str:
     return content_id(data, canonical_json(schema_to_json(data.schema.remove_metadata())))
 
 
-def store_chunk(store: ObjectStore, chunk_id: str, table: pa.Table) -> ChunkRef:
+def stores_row_hash(schema: pa.Schema) -> bool:
+    """Whether a chunk keeps its ``_cgit_row`` column on disk.
+
+    Row hashes of fixed-width columns (a score, a label id, a timestamp) are recomputed from the
+    data faster than they are read, and storing them would cost 16 bytes a row: more than a
+    float column itself. Strings, binaries and nested values keep theirs.
+    """
+    return not all(_fixed_width(f.type) for f in schema if f.name != ROW_HASH_COLUMN)
+
+
+def _fixed_width(t: pa.DataType) -> bool:
+    return bool(pa.types.is_boolean(t) or pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_temporal(t) or pa.types.is_decimal(t))
+
+
+def store_chunk(store: ObjectStore, oid: str, table: pa.Table) -> ChunkRef:
     """Persist a chunk unless it exists already; idempotent."""
-    existing = store.locate(chunk_id)
+    existing = store.locate(oid)
     if existing is not None:
         data = existing.read_bytes()
-        return ChunkRef(chunk_id, table.num_rows, len(data), file_checksum(data))
+        return ChunkRef(oid, table.num_rows, len(data), file_checksum(data))
+    if ROW_HASH_COLUMN in table.schema.names and not stores_row_hash(table.schema):
+        table = table.drop_columns([ROW_HASH_COLUMN])
     buf = encode_chunk(table)
-    store.put_raw(chunk_id, buf)
-    return ChunkRef(chunk_id, table.num_rows, buf.size, file_checksum(buf))
+    store.put_raw(oid, buf)
+    return ChunkRef(oid, table.num_rows, buf.size, file_checksum(buf))
 
 
 def read_chunk(store: ObjectStore, ref: ChunkRef, columns: list[str] | None, needed_by: str | None) -> pa.Table:
@@ -82,12 +98,23 @@ def read_chunk(store: ObjectStore, ref: ChunkRef, columns: list[str] | None, nee
     if got != ref.checksum:
         raise CorruptObject(ref.id, ref.checksum, got, needed_by)
     try:
-        table = pq.read_table(pa.BufferReader(data), columns=columns)
+        table = _decode(data, columns)
     except (pa.ArrowException, OSError) as exc:
         raise CorruptObject(ref.id, "readable Parquet", str(exc).splitlines()[0], needed_by) from exc
     if table.num_rows != ref.rows:
         raise CorruptObject(ref.id, f"{ref.rows} rows", f"{table.num_rows} rows", needed_by)
     return table
+
+
+def _decode(data: bytes, columns: list[str] | None) -> pa.Table:
+    """Parquet to Arrow; a ``_cgit_row`` the chunk does not store is computed from its data."""
+    pf = pq.ParquetFile(pa.BufferReader(data))
+    names = pf.schema_arrow.names
+    if columns is None or ROW_HASH_COLUMN not in columns or ROW_HASH_COLUMN in names:
+        return pf.read(columns=columns)
+    table = pf.read()
+    table = table.append_column(ROW_HASH_COLUMN, lanes_to_binary(*row_lanes(table)))
+    return table.select(columns)
 
 
 class ChunkCache:
