@@ -68,7 +68,7 @@ def run_step(repo: Repo, step: Step, progress: Progress = NULL_PROGRESS, use_cac
     output = _check_output(repo, step.output)
     key = cache_key(found.cls.name, found.cls.version, cfg_hash, [source_ref.table])
     if use_cache:
-        hit = _cached(repo, key)
+        hit = _cached(repo, key, output)
         if hit is not None:
             record_id, record = hit
             _place(repo, output, record.outputs[0].table)
@@ -84,10 +84,10 @@ def run_step(repo: Repo, step: Step, progress: Progress = NULL_PROGRESS, use_cac
             execution = execute(op, source, writer.write, task, label=in_path)
             assert execution.schema is not None and execution.effects is not None
             writer.close(execution.schema)
-        effects = write_effects(repo.store, execution.effects)
         out_entry = _stage(repo, tmp, output)
     finally:
         tmp.unlink(missing_ok=True)
+    effects = write_effects(repo.store, execution.effects)  # after add: a refused add leaves no objects
     record = LineageRecord(
         operator=OperatorRef(found.cls.name, found.cls.version, found.cls.kind, found.code_hash, found.source),
         config=config_json,
@@ -129,12 +129,12 @@ def pending_records(repo: Repo) -> list[str]:
     return found
 
 
-def _cached(repo: Repo, key: str) -> tuple[str, LineageRecord] | None:
-    """The newest logged run with this key whose output table is still stored."""
+def _cached(repo: Repo, key: str, output: str) -> tuple[str, LineageRecord] | None:
+    """The newest logged run of this step (same key, same output path) whose output is still stored."""
     for record_id, logged_key in iter_log(repo):
         if logged_key == key:
             record = read_record(repo.store, record_id)
-            if all(repo.store.has(o.table) for o in record.outputs):
+            if record.outputs[0].path == output and repo.store.has(record.outputs[0].table):
                 return record_id, record
     return None
 

@@ -122,9 +122,10 @@ def _local_operators(repo: Repo) -> dict[str, tuple[type[Operator[Any]], str]]:
 def _load_file(path: Path, rel: str) -> ModuleType:
     if not path.is_file():
         raise BadInput(f"cgit.toml lists operator file {rel}, which does not exist", hint="fix [operators] paths in cgit.toml")
+    source = path.read_bytes()
     name = "cgit_local_ops_" + hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]
     cached = sys.modules.get(name)
-    if cached is not None and getattr(cached, "__cgit_mtime__", None) == path.stat().st_mtime_ns:
+    if cached is not None and getattr(cached, "__cgit_source__", None) == source:
         return cached
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
@@ -135,5 +136,5 @@ def _load_file(path: Path, rel: str) -> ModuleType:
     except Exception as exc:
         del sys.modules[name]
         raise BadInput(f"cannot load operator file {rel}: {type(exc).__name__}: {exc}", hint="fix the file, or remove it from cgit.toml") from exc
-    module.__dict__["__cgit_mtime__"] = path.stat().st_mtime_ns
+    module.__dict__["__cgit_source__"] = source  # reloaded when the file changes
     return module
