@@ -43,6 +43,7 @@ RESHARD_FILES = 10
 APPEND_SHARE = 0.10
 FILTER_SHARE = 0.10
 MODIFY_SHARE = 0.02
+MODIFY_TARGET = 0.05  # the issue's target for rewriting the text of 2% of rows
 # Allowance per edit, as a share of v0, for what is not row data: segment lists (~20-30 bytes
 # per segment), trees and commits.
 SLACK = 0.01
@@ -223,8 +224,8 @@ class EditResult:
 
     edit: str
     bytes_added: int
-    share_of_v0_parquet: float  # the targets' denominator: the size of the user's dataset
-    share_of_v0_store: float
+    share_of_v0_parquet: float
+    share_of_v0_store: float  # the targets' denominator: bytes in .cgit/objects after v0
     target: str
     seconds: float
     passed: bool
@@ -235,8 +236,8 @@ def measure_edit(cgit: Cgit, name: str, apply: Callable[[], tuple[float, str]], 
                  ) -> EditResult:
     """Apply an edit (returning its allowed share of v0's Parquet and a note), commit, measure.
 
-    Targets are shares of v0's Parquet bytes rather than of v0's store, so a store that is
-    larger than the data it holds cannot make its edits look cheaper.
+    Targets are shares of v0 as the object store holds it (the issue: "bytes added to
+    .cgit/objects as a % of v0"); the share of the user's Parquet is printed beside it.
     """
     objects = cgit.root / ".cgit" / "objects"
     limit, note = apply()
@@ -244,7 +245,7 @@ def measure_edit(cgit: Cgit, name: str, apply: Callable[[], tuple[float, str]], 
     seconds = cgit.add_commit(name)
     added = tree_bytes(objects) - before
     return EditResult(name, added, added / v0.parquet_bytes, added / v0.store_bytes,
-                      f"≤ {limit:.1%}", seconds, added <= limit * v0.parquet_bytes, note)
+                      f"≤ {limit:.1%}", seconds, added <= limit * v0.store_bytes, note)
 
 
 def measure_unchanged(cgit: Cgit) -> EditResult:
@@ -324,11 +325,11 @@ def run_edits(cgit: Cgit, v0: V0Result, scratch: Path) -> list[EditResult]:
 
     def column() -> tuple[float, str]:
         own = add_float_column(data, scratch)
-        return own / v0.parquet_bytes + SLACK, f"the column alone, zstd Parquet: {own:,} bytes"
+        return own / v0.store_bytes + SLACK, f"the column alone, zstd Parquet: {own:,} bytes"
 
     def modify() -> tuple[float, str]:
         modify_text(data, MODIFY_SHARE)
-        return MODIFY_SHARE + SLACK, ""
+        return MODIFY_TARGET, ""
 
     def reshard_() -> tuple[float, str]:
         reshard(data, RESHARD_FILES, scratch)

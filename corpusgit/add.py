@@ -17,15 +17,14 @@ from typing import TYPE_CHECKING
 from corpusgit.errors import BadInput
 from corpusgit.ignore import IgnoreRules
 from corpusgit.index import Index, IndexEntry
-from corpusgit.ingest_files import IngestSession, open_parquet
 from corpusgit.objects import BLOB, MODE_EXEC, MODE_FILE, TABLE, read_commit_tree
 from corpusgit.progress import NULL_PROGRESS, Progress
 from corpusgit.store.canonical import ObjectId
-from corpusgit.table.model import TableObject
-from corpusgit.table.schema import canonical_schema
 from corpusgit.worktree import FileChange, is_table_path, scan, under
 
 if TYPE_CHECKING:
+    from corpusgit.ingest_files import IngestSession
+    from corpusgit.table.model import TableObject
     from corpusgit.repo import Repo
 
 
@@ -44,10 +43,14 @@ def add(repo: Repo, paths: list[str], progress: Progress = NULL_PROGRESS, force:
     with repo.locked_index() as (index, lock):
         files, removed = _expand(repo, index, paths, ignore, force)
         changed = [(rel, st) for rel, st in files if not (rel in index.entries and index.entries[rel].matches(st))]
+        result = AddResult(unchanged=len(files) - len(changed))
+        if not changed and not removed:
+            return result  # the stat cache says nothing changed: no file is read, nothing loads
+        from corpusgit.ingest_files import open_parquet
+
         for rel, _ in changed:
             if is_table_path(rel, suffixes):
                 open_parquet(repo.root / rel, rel)
-        result = AddResult(unchanged=len(files) - len(changed))
         with repo.store.transaction():
             new_entries = _ingest(repo, index, changed, removed, progress)
             result.new_bytes = repo.store.staged_bytes()
@@ -67,6 +70,8 @@ def _ingest(
     repo: Repo, index: Index, changed: list[tuple[str, os.stat_result]], removed: list[str], progress: Progress
 ) -> dict[str, IndexEntry]:
     """Objects for changed files (inside the caller's transaction), as new index entries."""
+    from corpusgit.ingest_files import IngestSession, open_parquet
+
     project = repo.project()
     suffixes = project.table_suffixes()
     new_entries: dict[str, IndexEntry] = {}
@@ -166,6 +171,8 @@ def _check_dataset_schemas(index: Index, new: dict[str, IndexEntry], removed: li
 
 
 def _fields(table: TableObject) -> dict[str, str]:
+    from corpusgit.table.schema import canonical_schema
+
     return {f.name: str(f.type) for f in canonical_schema(table.schema)}
 
 
