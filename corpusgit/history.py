@@ -16,6 +16,7 @@ from corpusgit.revparse import resolve_commit
 from corpusgit.store.canonical import ObjectId, canonical_json, object_id
 
 if TYPE_CHECKING:
+    from corpusgit.quality import HookRun
     from corpusgit.repo import Repo
 
 
@@ -66,6 +67,7 @@ def commit(
                 raise NothingToCommit("nothing to commit, working tree matches HEAD", hint="stage changes with 'cgit add' (or pass --allow-empty)")
         if head is None and not tree.entries and not allow_empty:
             raise NothingToCommit("nothing to commit", hint="stage files with 'cgit add <path>' first")
+        hooks = _run_hooks(repo, "pre-merge" if state is not None and state.operation == "merge" else "pre-commit", no_verify)
         repo.store.put_meta(tree.to_json())
         author, warning = resolve_author(repo.config_path)
         offset = -time.altzone if time.daylight and time.localtime().tm_isdst else -time.timezone
@@ -76,14 +78,27 @@ def commit(
             time=int(time.time()),
             tz_offset=offset // 60,
             message=message.strip() + "\n",
-            hooks="skipped" if no_verify else "none",
+            hooks=hooks.hooks,
             lineage=lineage,
+            report=hooks.report_id,
         )
         oid = repo.store.put_meta(new.to_json())
         repo.refs.update_head(oid, head, f"commit: {new.subject}" if head else f"commit (initial): {new.subject}")
         if state is not None:
             clear_state(repo.cgit)
     return CommitResult(oid, new, repo.refs.head_target(), warning)
+
+
+def _run_hooks(repo: Repo, stage: str, no_verify: bool) -> HookRun:
+    """Quality hooks over the staged tables vs HEAD; a merge commit runs ``pre-merge`` with the
+    current branch as target (its ``[branches.<name>] require`` checks cannot be skipped).
+    Raises ``QualityCheckFailed`` when a blocking check fails, before anything is stored."""
+    from corpusgit.quality import run_hooks
+    from corpusgit.refs import HEADS
+
+    target = repo.refs.head_target()
+    branch = target[len(HEADS):] if target and target.startswith(HEADS) and stage == "pre-merge" else None
+    return run_hooks(repo, stage, None, branch, no_verify)
 
 
 def log(repo: Repo, rev: str = "HEAD", max_count: int | None = None) -> Iterator[LogEntry]:

@@ -10,13 +10,14 @@ from rich.table import Table
 from rich.text import Text
 
 from corpusgit.cli import app
-from corpusgit.cli.render import human_bytes, human_count, out, print_json, warn
+from corpusgit.cli.render import err, human_bytes, human_count, out, print_json, warn
 from corpusgit.cli.worktree_cmds import _change_line
 from corpusgit.history import commit as do_commit, log as do_log
 from corpusgit.objects import Commit
 from corpusgit.repo import Repo
 
 if TYPE_CHECKING:
+    from corpusgit.quality.report import Report
     from corpusgit.show import BlobView, TableView
 
 PREVIEW_CHARS = 80  # cell text shown in previews; corpus rows are often kilobytes long
@@ -29,11 +30,54 @@ def commit(
     no_verify: bool = typer.Option(False, "--no-verify", help="Skip quality hooks (recorded in the commit)."),
 ) -> None:
     """Record the staged state as a new commit."""
-    result = do_commit(Repo.open(), message, allow_empty=allow_empty, no_verify=no_verify)
+    from corpusgit.cli.quality_cmds import render_report, showing_quality_reports
+
+    repo = Repo.open()
+    with showing_quality_reports():
+        result = do_commit(repo, message, allow_empty=allow_empty, no_verify=no_verify)
     if result.warning:
         warn(result.warning)
     branch = result.branch[len("refs/heads/"):] if result.branch else "detached HEAD"
     out.print(f"[{branch} {result.id[:12]}] {result.commit.subject}")
+    report = _report(repo, result.commit)
+    if report is not None and not isinstance(report, str):
+        if report.outcome == "warned":
+            render_report(report, err, only_problems=True)
+        else:
+            out.print(f"hooks {report.summary()}", style="dim")
+
+
+def _report(repo: Repo, c: Commit) -> Report | str | None:
+    """The commit's quality report, a note when it cannot be read, or None when it has none."""
+    from corpusgit.errors import CorpusGitError
+    from corpusgit.quality.report import read_report
+
+    if c.report is None:
+        return None
+    try:
+        return read_report(repo.store, c.report, needed_by="commit's quality report")
+    except CorpusGitError as exc:
+        return exc.message
+
+
+def _hooks_lines(repo: Repo, c: Commit) -> list[tuple[str, str]]:
+    """``Hooks:`` lines for log/show: (text, style)."""
+    if c.hooks == "skipped":
+        lines = [("Hooks:  skipped (--no-verify)", "red")]
+    elif c.hooks in ("passed", "warned"):
+        lines = [(f"Hooks:  {c.hooks}", "yellow" if c.hooks == "warned" else "green")]
+    else:
+        return []
+    report = _report(repo, c) if c.report else None
+    if isinstance(report, str):
+        lines.append((f"        report {c.report}: {report}", "red"))
+    elif report is not None:
+        lines[0] = (lines[0][0] + f": {report.summary().split(': ', 1)[1]} (report {c.report[:12] if c.report else ''})", lines[0][1])
+        for r in report.results:
+            if r.status != "pass":
+                metric = "; ".join(f"{m.name} = {m.value:.4g}" + ("" if m.limit is None else f" (limit {m.op} {m.limit:g})") for m in r.measures if not m.ok)
+                lines.append((f"        {r.status:5} {r.check} on {r.path}: {metric or r.message}", "yellow" if r.status == "warn" else "dim"))
+    return lines
 
 
 def _when(c: Commit) -> str:
@@ -61,7 +105,7 @@ def log(
         print_json([_commit_json(e.id, e.commit) for e in entries])
         return
     for e in entries:
-        skipped = " [hooks skipped]" if e.commit.hooks == "skipped" else ""
+        skipped = f" [hooks {e.commit.hooks}]" if e.commit.hooks in ("skipped", "warned") else ""
         if oneline:
             line = Text(e.id[:12], style="yellow")
             line.append(f" {e.commit.subject}{skipped}")
@@ -72,8 +116,10 @@ def log(
             out.print("Merge: " + " ".join(p[:12] for p in e.commit.parents))
         out.print(f"Author: {e.commit.author.name} <{e.commit.author.email}>")
         out.print(f"Date:   {_when(e.commit)}")
-        if skipped:
+        if e.commit.hooks == "skipped":
             out.print("Hooks:  skipped (--no-verify)", style="red")
+        elif e.commit.hooks in ("passed", "warned"):
+            out.print(f"Hooks:  {e.commit.hooks}", style="yellow" if e.commit.hooks == "warned" else "green")
         out.print("")
         for message_line in e.commit.message.rstrip().splitlines():
             out.print(f"    {message_line}")
@@ -104,13 +150,16 @@ def show(
     if json_:
         doc = _commit_json(cv.id, cv.commit)
         doc["changes"] = cv.changes
+        report = _report(repo, cv.commit)
+        if report is not None:
+            doc["quality_report"] = report if isinstance(report, str) else report.to_json()
         print_json(doc)
         return
     out.print(Text(f"commit {cv.id}", style="yellow"))
     out.print(f"Author: {cv.commit.author.name} <{cv.commit.author.email}>")
     out.print(f"Date:   {_when(cv.commit)}")
-    if cv.commit.hooks == "skipped":
-        out.print("Hooks:  skipped (--no-verify)", style="red")
+    for text, style in _hooks_lines(repo, cv.commit):
+        out.print(text, style=style)
     out.print("")
     for line in cv.commit.message.rstrip().splitlines():
         out.print(f"    {line}")
