@@ -20,9 +20,8 @@ from corpusgit.merge.rows import Fill, HashIndex, conform, key_lanes, merge_cell
 from corpusgit.progress import Task
 from corpusgit.store.objects import ObjectStore
 from corpusgit.table.chunkio import ChunkCache
-from corpusgit.table.hashing import row_lanes
 from corpusgit.table.model import TableObject
-from corpusgit.table.positions import all_hashes, take_rows
+from corpusgit.table.positions import all_hashes, hashes_at, take_rows
 from corpusgit.table.schema import canonical_schema
 
 SIDE_COLUMN = "_side"
@@ -126,15 +125,15 @@ def _plan_keyless(store: ObjectStore, base: TableObject | None, ours: TableObjec
     _, came_o = changed_rows(store, b, ours, common, ChunkCache(store), ChunkCache(store))
     t_cache, o_cache = ChunkCache(store), ChunkCache(store)
     if len(gone_t) and prefer != "union":
-        g_hi, g_lo = row_lanes(take_rows(store, b, gone_t, common))
+        g_hi, g_lo = hashes_at(store, b, gone_t, common)
         o_hi, o_lo = all_hashes(store, ours, common)
         _, unmatched_o = multiset_difference(g_hi, g_lo, o_hi, o_lo)
         matched = np.ones(len(o_hi), dtype=bool)
         matched[unmatched_o] = False
         plan.drop.append(np.flatnonzero(matched).astype(np.int64))
     if len(came_t):
-        t_hi, t_lo = row_lanes(take_rows(store, theirs, came_t, common, t_cache))
-        a_hi, a_lo = row_lanes(take_rows(store, ours, came_o, common, o_cache))
+        t_hi, t_lo = hashes_at(store, theirs, came_t, common, t_cache)
+        a_hi, a_lo = hashes_at(store, ours, came_o, common, o_cache)
         fresh, _ = multiset_difference(t_hi, t_lo, a_hi, a_lo)
         plan.append.append(take_rows(store, theirs, came_t[fresh], theirs.schema.names, t_cache))
 

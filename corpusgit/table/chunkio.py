@@ -22,7 +22,7 @@ from corpusgit.table.schema import ROW_HASH_COLUMN, schema_to_json
 ZSTD_LEVEL = 1  # Arrow's default: level 3 makes text chunks ~12% smaller but halves ingest speed,
 #                and ingest must keep up with a plain pyarrow read+write (measured: 0.86x vs 0.41x)
 DICT_MAX_AVG_BYTES = 64  # longer strings (documents) are unique: dictionary pages only cost time
-CACHE_BYTES = 256 << 20  # decoded chunks kept while reading: covers shuffled or re-sharded tables
+CACHE_BYTES = 128 << 20  # decoded chunks kept for random access (shuffled tables, diffs, merges): bounded
 
 
 def file_checksum(data: bytes | pa.Buffer | memoryview) -> str:

@@ -65,6 +65,15 @@ def take_hashes(store: ObjectStore, table: TableObject, positions: np.ndarray, g
     return hi, lo
 
 
+def hashes_at(store: ObjectStore, table: TableObject, positions: np.ndarray, columns: Sequence[str], cache: ChunkCache | None = None) -> Lanes:
+    """Row hashes over ``columns`` at ``positions``: from stored row hashes when the grouping
+    allows (16 bytes a row read), else from the column data."""
+    plan = hash_plan(table, columns)
+    if plan is not None:
+        return take_hashes(store, table, positions, plan, cache)
+    return row_lanes(take_rows(store, table, positions, columns, cache))
+
+
 def _take_group(cache: ChunkCache, group: ColumnGroup, positions: np.ndarray, columns: list[str], types: list[pa.DataType]) -> list[pa.Array]:
     n = len(positions)
     if n == 0:
