@@ -10,10 +10,11 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from corpusgit.detect.language import detect, require
 from corpusgit.ops.base import MapOperator, RowIds
 from corpusgit.ops.text import SIGNALS, Measures, text_column
 
-LANG = "lang"  # computed by the language-id extra, not by pyarrow compute
+LANG = "lang"  # computed by corpusgit.detect.language (the lang extra), not by pyarrow compute
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,16 +37,13 @@ class Annotate(MapOperator[AnnotateConfig]):
     name = "annotate"
     version = "1"
     Config = AnnotateConfig
-    code_modules = ("corpusgit.ops.text", "corpusgit.ops.langid")
+    requires = ("py3langid",)  # recorded when installed (the lang signal uses it)
+    code_modules = ("corpusgit.ops.text", "corpusgit.detect.language")
 
     def __init__(self, config: AnnotateConfig) -> None:
         super().__init__(config)
         if LANG in config.signals:
-            from corpusgit.ops.langid import LanguageId
-
-            self._langid: LanguageId | None = LanguageId()
-        else:
-            self._langid = None
+            require("annotate's lang signal")
 
     def apply(self, batch: pa.RecordBatch, rows: RowIds) -> pa.RecordBatch:
         text = text_column(batch, self.config.column, self.name)
@@ -55,9 +53,7 @@ class Annotate(MapOperator[AnnotateConfig]):
             if name in batch.schema.names:
                 batch = batch.drop_columns([name])
             if signal == LANG:
-                assert self._langid is not None
-                langs, _ = self._langid.classify(text)
-                batch = batch.append_column(name, langs)
+                batch = batch.append_column(name, pa.array(detect(text.to_pylist()), pa.string()))
             else:
                 batch = batch.append_column(name, pa.array(m.get(signal)))
         return batch

@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from corpusgit.ops.base import GlobalOperator, RowIds, Verdict
 from corpusgit.ops.minhash import band_keys, cluster, hash_functions, shingles, signatures
-from corpusgit.ops.text import normalise, text_column
+from corpusgit.ops.text import text_column
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +58,7 @@ class DedupMinHash(GlobalOperator[MinHashConfig]):
 
     def signatures(self, text: pa.Array) -> np.ndarray:
         """MinHash signatures of a text column (also what the benchmark times)."""
-        text = normalise(text, lowercase=self.config.lowercase)
-        shingle, doc = shingles(text, self.config.ngram)
+        shingle, doc = shingles(text, self.config.ngram, self.config.lowercase)
         return signatures(shingle, doc, len(text), self._a, self._b)
 
     def observe(self, batch: pa.RecordBatch, rows: RowIds) -> None:

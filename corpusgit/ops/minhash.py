@@ -1,7 +1,7 @@
 """MinHash signatures, LSH banding and duplicate clustering, vectorised with numpy.
 
-No Python loop runs per shingle or per document: words are hashed once per distinct word of a
-batch (through a dictionary encoding), n-grams are rolled over the flat token array, the
+No Python loop runs per shingle or per document: words are normalised and hashed once per
+distinct word of a batch (through a dictionary encoding), n-grams are rolled over the flat token array, the
 ``k`` hash functions are one broadcast multiply-shift, and the per-document minimum is a
 segmented ``np.minimum.reduceat``. Clustering is a vectorised union-find.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from corpusgit.ops.text import words
 from corpusgit.table.hashing import array_lanes, column_seed
@@ -33,15 +32,13 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return mixed
 
 
-def shingles(text: pa.Array, n: int) -> tuple[np.ndarray, np.ndarray]:
+def shingles(text: pa.Array, n: int, lowercase: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Hashes of word n-grams and the document each belongs to (documents shorter than ``n``
     words give one shingle of all their words; documents without words give none)."""
-    tokens, offsets = words(text)
-    if len(tokens) == 0:
+    vocab, ids, offsets = words(text, lowercase)
+    if len(ids) == 0:
         return np.zeros(0, np.uint64), np.zeros(0, np.int64)
-    encoded = pc.dictionary_encode(tokens)
-    word_hash = array_lanes(encoded.dictionary, _WORD_SEED)[0]
-    tok = word_hash[encoded.indices.to_numpy()]
+    tok = array_lanes(vocab, _WORD_SEED)[0][ids]
     lengths = np.diff(offsets)
     doc = np.repeat(np.arange(len(lengths)), lengths)
     pos = np.arange(len(tok)) - offsets[doc]
