@@ -15,6 +15,7 @@ from corpusgit.store.objects import ObjectStore
 from corpusgit.table.chunkio import ChunkCache
 from corpusgit.table.model import TableObject
 from corpusgit.table.positions import take_rows
+from corpusgit.table.schema import conform
 
 CHANGE_COLUMN = "_change"
 OUTPUT_BATCH = 8_192  # changed rows written per step
@@ -99,13 +100,5 @@ def _union_schema(old: TableObject | None, new: TableObject | None) -> pa.Schema
 
 
 def _conform(rows: pa.Table, schema: pa.Schema, change: str) -> pa.Table:
-    arrays = [pa.array([change] * rows.num_rows, pa.string())]
-    for f in schema:
-        if f.name == CHANGE_COLUMN:
-            continue
-        if f.name in rows.schema.names:
-            col = rows.column(f.name)
-            arrays.append(col.cast(f.type) if col.type != f.type else col)
-        else:
-            arrays.append(pa.nulls(rows.num_rows, f.type))
-    return pa.Table.from_arrays(arrays, schema=schema)
+    body = conform(rows, pa.schema([f for f in schema if f.name != CHANGE_COLUMN]))
+    return body.add_column(0, schema.field(CHANGE_COLUMN), pa.array([change] * rows.num_rows, pa.string()))

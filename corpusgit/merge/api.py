@@ -84,26 +84,28 @@ def merge(
 
 def revert(repo: Repo, rev: str, prefer: str = "mark", progress: Progress = NULL_PROGRESS) -> MergeOutcome:
     """Undo a commit's changes on top of HEAD (base = the commit, theirs = its parent)."""
-    head = _require_clean(repo, "revert")
-    target = resolve_commit(repo, rev)
-    c = read_commit(repo.store, target)
-    if len(c.parents) > 1:
-        raise BadInput(f"{rev} is a merge commit", hint="revert the commits it brought in one by one")
-    parent = c.parents[0] if c.parents else None
-    state = MergeState("revert", target, head, f'Revert "{c.subject}"\n\nThis reverts commit {target}.', False)
-    return _three_way(repo, entries_of(repo, target), head, entries_of(repo, parent), state, prefer, progress)
+    return _replay(repo, rev, "revert", prefer, progress)
 
 
 def cherry_pick(repo: Repo, rev: str, prefer: str = "mark", progress: Progress = NULL_PROGRESS) -> MergeOutcome:
     """Apply one commit's changes on top of HEAD (base = its parent, theirs = the commit)."""
-    head = _require_clean(repo, "cherry-pick")
+    return _replay(repo, rev, "cherry-pick", prefer, progress)
+
+
+def _replay(repo: Repo, rev: str, operation: str, prefer: str, progress: Progress) -> MergeOutcome:
+    """Revert and cherry-pick are one three-way merge between a commit and its parent, in
+    opposite directions."""
+    head = _require_clean(repo, operation)
     target = resolve_commit(repo, rev)
     c = read_commit(repo.store, target)
     if len(c.parents) > 1:
-        raise BadInput(f"{rev} is a merge commit", hint="cherry-pick the commits it brought in instead")
-    parent = c.parents[0] if c.parents else None
-    state = MergeState("cherry-pick", target, head, c.message, False)
-    return _three_way(repo, entries_of(repo, parent), head, entries_of(repo, target), state, prefer, progress)
+        raise BadInput(f"{rev} is a merge commit", hint=f"{operation} the commits it brought in one by one")
+    parent = entries_of(repo, c.parents[0] if c.parents else None)
+    if operation == "revert":
+        state = MergeState(operation, target, head, f'Revert "{c.subject}"\n\nThis reverts commit {target}.', False)
+        return _three_way(repo, entries_of(repo, target), head, parent, state, prefer, progress)
+    state = MergeState(operation, target, head, c.message, False)
+    return _three_way(repo, parent, head, entries_of(repo, target), state, prefer, progress)
 
 
 def _three_way(repo: Repo, base: Entries, head: str, theirs: Entries, state: MergeState, prefer: str, progress: Progress) -> MergeOutcome:

@@ -13,7 +13,8 @@ import pyarrow.parquet as pq
 from corpusgit.errors import BadInput
 from corpusgit.ingest_files import IngestSession
 from corpusgit.merge.api import _state, mark_resolved
-from corpusgit.merge.rows import HashIndex, conform, rewrite
+from corpusgit.merge.rows import HashIndex, rewrite
+from corpusgit.table.schema import conform
 from corpusgit.merge.state import PathConflict
 from corpusgit.merge.tables import COLUMNS_COLUMN, KIND_COLUMN, SIDE_COLUMN, merge_table
 from corpusgit.merge.trees import load_rows

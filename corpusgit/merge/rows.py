@@ -19,6 +19,7 @@ from corpusgit.table.hashing import array_lanes, column_seed, row_lanes
 from corpusgit.table.model import TableObject
 from corpusgit.table.positions import take_rows
 from corpusgit.table.reader import read_table
+from corpusgit.table.schema import conform
 
 Lanes = tuple[np.ndarray, np.ndarray]
 
@@ -75,18 +76,6 @@ def contains(wanted: Lanes, hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
 
 def key_lanes(store: ObjectStore, table: TableObject, positions: np.ndarray, key: Sequence[str], cache: ChunkCache) -> Lanes:
     return row_lanes(take_rows(store, table, positions, list(key), cache))
-
-
-def conform(rows: pa.Table, schema: pa.Schema) -> pa.Table:
-    """Rows in ``schema``'s column order; missing columns become nulls."""
-    arrays = []
-    for f in schema:
-        if f.name in rows.schema.names:
-            col = rows.column(f.name)
-            arrays.append(col.cast(f.type) if col.type != f.type else col)
-        else:
-            arrays.append(pa.nulls(rows.num_rows, f.type))
-    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def merge_cells(schema: pa.Schema, base: pa.Table | None, ours: pa.Table, theirs: pa.Table, prefer: str) -> tuple[pa.Table, np.ndarray, list[list[str]]]:

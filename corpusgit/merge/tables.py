@@ -16,7 +16,8 @@ import pyarrow as pa
 from corpusgit.diff.rowsets import multiset_difference
 from corpusgit.diff.tables import TableDiff, changed_rows, diff_tables
 from corpusgit.ingest_files import IngestSession
-from corpusgit.merge.rows import Fill, HashIndex, conform, key_lanes, merge_cells, rewrite
+from corpusgit.merge.rows import Fill, HashIndex, key_lanes, merge_cells, rewrite
+from corpusgit.table.schema import conform
 from corpusgit.progress import Task
 from corpusgit.store.objects import ObjectStore
 from corpusgit.table.chunkio import ChunkCache

@@ -48,16 +48,16 @@ def translate_os_error(exc: OSError, path: Path) -> CorpusGitError:
 
 
 @contextmanager
-def atomic_file(path: Path) -> Iterator[BinaryIO]:
-    """Yield a binary file that replaces ``path`` only if the block completes."""
+def _temp_beside(path: Path) -> Iterator[Path]:
+    """A temp file next to ``path`` that replaces it (fsynced, then renamed) if the block
+    completes, and is removed otherwise; write errors become one-line errors."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, FILE_MODE)
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
+        os.close(fd)
+        yield Path(tmp)
+        sync_file(Path(tmp))
         os.replace(tmp, path)
         fsync_dir(path.parent)
     except OSError as exc:
@@ -66,6 +66,13 @@ def atomic_file(path: Path) -> Iterator[BinaryIO]:
     except BaseException:
         _unlink_quietly(tmp)
         raise
+
+
+@contextmanager
+def atomic_file(path: Path) -> Iterator[BinaryIO]:
+    """Yield a binary file that replaces ``path`` only if the block completes."""
+    with _temp_beside(path) as tmp, open(tmp, "wb") as handle:
+        yield handle
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -76,21 +83,8 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 def write_via(path: Path, writer: Callable[[Path], None]) -> None:
     """Let ``writer`` produce a temp file (e.g. a Parquet writer), then publish it atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.fchmod(fd, FILE_MODE)
-    os.close(fd)
-    try:
-        writer(Path(tmp))
-        sync_file(Path(tmp))
-        os.replace(tmp, path)
-        fsync_dir(path.parent)
-    except OSError as exc:
-        _unlink_quietly(tmp)
-        raise translate_os_error(exc, path) from exc
-    except BaseException:
-        _unlink_quietly(tmp)
-        raise
+    with _temp_beside(path) as tmp:
+        writer(tmp)
 
 
 def sync_file(path: Path) -> None:

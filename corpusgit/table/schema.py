@@ -165,3 +165,15 @@ def _from_b64_if_needed(text: str) -> bytes:
     if text.startswith(_B64_PREFIX):
         return base64.b64decode(text[len(_B64_PREFIX):])
     return text.encode("utf-8")
+
+
+def conform(rows: pa.Table, schema: pa.Schema) -> pa.Table:
+    """Rows in ``schema``'s column order; missing columns become nulls."""
+    arrays = []
+    for f in schema:
+        if f.name in rows.schema.names:
+            col = rows.column(f.name)
+            arrays.append(col.cast(f.type) if col.type != f.type else col)
+        else:
+            arrays.append(pa.nulls(rows.num_rows, f.type))
+    return pa.Table.from_arrays(arrays, schema=schema)
