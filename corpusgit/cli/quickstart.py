@@ -23,10 +23,13 @@ from corpusgit.repo import Repo
 from corpusgit.add import add
 
 SHARDS = 8
+MARKER = ".cgit/quickstart"  # inside .cgit, so the tour's work tree stays clean
 DROP_SHARE = 10  # percent of documents the demo "quality filter" removes
 
 
 def run_quickstart(directory: Path, mb: int, quiet: bool) -> None:
+    if (directory / MARKER).exists():
+        shutil.rmtree(directory)  # a previous tour: start it afresh
     if directory.exists() and any(directory.iterdir()):
         raise BadInput(f"{directory}: exists and is not empty", hint="pass --dir to pick a new directory, or remove it")
     directory = directory.resolve()
@@ -37,6 +40,7 @@ def run_quickstart(directory: Path, mb: int, quiet: bool) -> None:
     _step(f"1. building a {mb} MB corpus of real text (Python sources, docs, man pages) in {data}")
     write_corpus(data, mb * 1_000_000, SHARDS)
     repo = Repo.init(directory)
+    (directory / MARKER).write_text("made by cgit quickstart; running it again replaces this directory\n")
     here = Path.cwd()
     os.chdir(repo.root)
     try:
