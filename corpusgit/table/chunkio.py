@@ -106,9 +106,22 @@ def read_chunk(store: ObjectStore, ref: ChunkRef, columns: list[str] | None, nee
     return table
 
 
+def arrow_owned(data: bytes) -> pa.Buffer:
+    """A copy of ``data`` in Arrow's own memory, for threaded Parquet reads.
+
+    A buffer wrapping Python ``bytes`` is released by whichever reader thread drops it last, and
+    that needs the GIL; if the interpreter is exiting by then, CPython ends the thread mid-C++
+    and the process aborts ("terminate called without an active exception"). One memcpy of the
+    compressed bytes removes the race.
+    """
+    buf = pa.allocate_buffer(len(data))
+    pa.FixedSizeBufferWriter(buf).write(data)
+    return buf
+
+
 def _decode(data: bytes, columns: list[str] | None) -> pa.Table:
     """Parquet to Arrow; a ``_cgit_row`` the chunk does not store is computed from its data."""
-    pf = pq.ParquetFile(pa.BufferReader(data))
+    pf = pq.ParquetFile(pa.BufferReader(arrow_owned(data)))
     names = pf.schema_arrow.names
     if columns is None or ROW_HASH_COLUMN not in columns or ROW_HASH_COLUMN in names:
         return pf.read(columns=columns)
