@@ -27,7 +27,7 @@ from corpusgit.lock import LockFile
 from corpusgit.mix.model import MixObject
 from corpusgit.mix.plan import Plan
 from corpusgit.store.canonical import MIN_PREFIX, ObjectId, object_id
-from corpusgit.table.chunkio import file_checksum
+from corpusgit.table.chunkio import arrow_owned, file_checksum
 
 if TYPE_CHECKING:
     from corpusgit.repo import Repo
@@ -123,7 +123,7 @@ def read_piece(repo: Repo, piece: PieceRef, mix_id: str) -> tuple[np.ndarray, np
     got = file_checksum(data)
     if got != piece.checksum:
         raise CorruptObject(piece.id, piece.checksum, got, needed_by)
-    table = pq.read_table(pa.BufferReader(data))
+    table = pq.read_table(pa.BufferReader(arrow_owned(data)))
     if table.num_rows != piece.samples:
         raise CorruptObject(piece.id, f"{piece.samples} samples", f"{table.num_rows} samples", needed_by)
     return (table.column("source").to_numpy(), table.column("row").to_numpy(), table.column("epoch").to_numpy())
