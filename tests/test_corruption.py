@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import random
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner, Result
 
@@ -47,16 +50,40 @@ class Corpus:
     ids: dict[str, str]  # chunk / table / text-blob / binary-blob / tree / commit -> object id
 
 
+def corpus_table(rows: int, seed: int) -> pa.Table:
+    rng = random.Random(seed)
+    words = "data model token corpus filter shard version row chunk train mix quality dedup the of and".split()
+    texts = [f"doc {i}: " + " ".join(rng.choice(words) for _ in range(rng.randint(10, 80))) for i in range(rows)]
+    return pa.table({"id": pa.array(range(rows), pa.int64()), "text": texts, "lang": ["en", "de"] * (rows // 2)})
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pa.Table]:
+    """One committed corpus per module; each test damages its own copy."""
+    root = tmp_path_factory.mktemp("corpus") / "repo"
+    table = corpus_table(2000, 0)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CGIT_AUTHOR_NAME", "Test Author")
+        mp.setenv("CGIT_AUTHOR_EMAIL", "test@example.com")
+        mp.setenv("XDG_CONFIG_HOME", str(root.parent / "xdg"))
+        Repo.init(root)
+        mp.chdir(root)
+        (root / "data/web").mkdir(parents=True)
+        pq.write_table(table, root / TABLE_PATH)
+        (root / TEXT_PATH).write_text("a small corpus\n")
+        (root / "assets").mkdir()
+        (root / BINARY_PATH).write_bytes(random.Random(1).randbytes(100_000))
+        assert cgit("add", ".").exit_code == 0
+        assert cgit("commit", "-m", "base").exit_code == 0
+    return root, table
+
+
 @pytest.fixture
-def corpus(repo: Repo, make_table: Callable[..., pa.Table], write_parquet: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> Corpus:
+def corpus(repo: Repo, template: tuple[Path, pa.Table], monkeypatch: pytest.MonkeyPatch) -> Corpus:
+    src, table = template
+    shutil.rmtree(repo.cgit)
+    shutil.copytree(src, repo.root, dirs_exist_ok=True)
     monkeypatch.chdir(repo.root)
-    table = make_table(rows=2000, seed=0)
-    write_parquet(TABLE_PATH, table)
-    (repo.root / TEXT_PATH).write_text("a small corpus\n")
-    (repo.root / "assets").mkdir()
-    (repo.root / BINARY_PATH).write_bytes(os.urandom(100_000))
-    assert cgit("add", ".").exit_code == 0
-    assert cgit("commit", "-m", "base").exit_code == 0
     commit = repo.refs.head_commit()
     assert commit is not None
     tree_id = repo.read_commit("HEAD").tree
@@ -178,7 +205,7 @@ def test_damage_to_an_older_version_is_found_by_fsck_and_blocks_only_what_needs_
     assert cgit("show", f"HEAD:{TABLE_PATH}").exit_code == 0  # the current version does not need it
     error = refused("show", f"HEAD~1:{TABLE_PATH}")
     assert old_chunk in error and f"HEAD~1:{TABLE_PATH}" in error
-    error = refused("checkout", "HEAD~1")
+    error = refused("checkout", "-f", "HEAD~1")
     assert old_chunk in error and TABLE_PATH in error
     assert repo.refs.head_target() == "refs/heads/main"
 
@@ -198,8 +225,6 @@ def test_add_never_matches_rows_against_a_damaged_chunk(corpus: Corpus, write_pa
 def test_fsck_full_recomputes_chunk_contents(repo: Repo, make_table: Callable[..., pa.Table], write_parquet: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
     """A chunk file holding other rows under a matching checksum (as a buggy writer might leave
     it) passes the fast check; only ``--full``, which recomputes content ids, can catch it."""
-    import pyarrow.parquet as pq
-
     from corpusgit.table.chunkio import file_checksum
 
     monkeypatch.chdir(repo.root)
