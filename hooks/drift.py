@@ -57,9 +57,11 @@ def length_psi(old: np.ndarray, new: np.ndarray) -> float:
 
     if not len(old) or not len(new):
         return 0.0
-    edges = np.unique(np.percentile(old, np.linspace(0, 100, PSI_BINS + 1)[1:-1]))
-    e = np.bincount(np.searchsorted(edges, old, side="right"), minlength=len(edges) + 1) / len(old)
-    a = np.bincount(np.searchsorted(edges, new, side="right"), minlength=len(edges) + 1) / len(new)
+    # Bins (-inf, p10], ..., (p90, max], (max, inf): lengths beyond anything the parent had get
+    # a bin of their own instead of hiding in its top decile.
+    edges = np.unique(np.append(np.percentile(old, np.linspace(0, 100, PSI_BINS + 1)[1:-1]), old.max()))
+    e = np.bincount(np.searchsorted(edges, old, side="left"), minlength=len(edges) + 1) / len(old)
+    a = np.bincount(np.searchsorted(edges, new, side="left"), minlength=len(edges) + 1) / len(new)
     return psi(e, a)
 
 

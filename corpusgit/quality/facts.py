@@ -293,8 +293,8 @@ class FactStore:
 
 def empty_fact(fact: Fact) -> Arrays:
     """The fact of a table without rows (no chunks to measure): right fields, length 0."""
-    empty = pa.table({fact.column or "_": pa.array([], pa.string()), ROW_HASH_COLUMN: pa.array([], pa.binary(16))})
-    return compute_fact(Fact(fact.kind, fact.column and "_", fact.terms), empty)
+    empty = pa.table({"_": pa.array([], pa.string()), ROW_HASH_COLUMN: pa.array([], pa.binary(16))})
+    return compute_fact(Fact(fact.kind, "_" if fact.column else "", fact.terms), empty)
 
 
 def gather(layout: GroupLayout, per_chunk: list[Arrays], categorical: bool) -> Arrays:
