@@ -115,7 +115,7 @@ def check(
     else:
         render_report(report)
     if report.blocked:
-        raise typer.Exit(ChecksFailed.exit_code)
+        raise ChecksFailed(report, blocking=False)
 
 
 @app.command()

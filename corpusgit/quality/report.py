@@ -161,12 +161,17 @@ def read_report(store: ObjectStore, oid: str, needed_by: str | None = None) -> R
 class ChecksFailed(QualityCheckFailed):
     """Blocking checks failed; ``report`` holds every result so the CLI can show the table."""
 
-    def __init__(self, report: Report) -> None:
+    def __init__(self, report: Report, blocking: bool = True) -> None:
+        """``blocking``: the report stopped a commit or merge (else ``cgit check`` only reports)."""
         bad = [r for r in report.results if r.blocking]
         names = ", ".join(f"{r.check} on {r.path}" for r in bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
         action = "merge" if report.stage == "pre-merge" else "commit"
-        required = any(r.required for r in bad)
-        hint = ("required by [branches] in cgit.toml, so --no-verify cannot skip it; fix the rows shown above" if required
-                else f"fix the rows shown above, change the threshold in cgit.toml, or {action} with --no-verify (recorded in history)")
-        super().__init__(f"{report.stage} checks blocked the {action}: {names}", hint=hint)
+        if not blocking:
+            message, hint = f"{report.stage} checks failed: {names}", "fix the rows shown above, or change the thresholds in cgit.toml"
+        elif any(r.required for r in bad):
+            message, hint = f"{report.stage} checks blocked the {action}: {names}", "required by [branches] in cgit.toml, so --no-verify cannot skip it; fix the rows shown above"
+        else:
+            message = f"{report.stage} checks blocked the {action}: {names}"
+            hint = f"fix the rows shown above, change the threshold in cgit.toml, or {action} with --no-verify (recorded in history)"
+        super().__init__(message, hint=hint)
         self.report = report
