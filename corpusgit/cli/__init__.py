@@ -57,7 +57,7 @@ def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks for
     CgitGroup.debug = debug
 
 
-from corpusgit.cli import setup_cmds, worktree_cmds, history_cmds, refs_cmds, maint_cmds, diff_cmds, merge_cmds, remote_cmds, mix_cmds, run_cmds  # noqa: E402,F401  (registers verbs)
+from corpusgit.cli import setup_cmds, worktree_cmds, history_cmds, refs_cmds, maint_cmds, diff_cmds, merge_cmds, remote_cmds, mix_cmds, run_cmds, quality_cmds  # noqa: E402,F401  (registers verbs)
 
 
 def main() -> None:
