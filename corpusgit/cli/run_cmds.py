@@ -100,8 +100,10 @@ def run(
     if commit or pipeline.message:
         text = message or pipeline.message or _default_message(results)
         done = commit_runs(repo, text, [r.record_id for r in results])
-        commit_id = done.id
-        if not json_:
+        commit_id = done.id if done is not None else None
+        if not json_ and done is None:
+            out.print("nothing to commit: every output is already committed as it is")
+        elif not json_ and done is not None:
             out.print(f"[{(done.branch or 'detached HEAD').removeprefix('refs/heads/')} {done.id[:SHORT]}] {done.commit.subject}  ({len(done.commit.lineage)} lineage record(s) linked)")
     if json_:
         print_json({"steps": [{"lineage": r.record_id, "cached": r.cached, "record": r.record.to_json()} for r in results], "commit": commit_id})

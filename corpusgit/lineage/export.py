@@ -66,6 +66,7 @@ def _run_label(run: Run) -> str:
 
 
 def to_dot(root: Node) -> str:
+    """Graphviz: boxes are table versions (sources shaded), ellipses are runs."""
     lines = ["digraph lineage {", "  rankdir=TB;", '  node [fontname="Helvetica"];']
     for node in iter_nodes(root):
         style = ', style=filled, fillcolor="#eeeeee"' if node.run is None else ""
@@ -80,6 +81,7 @@ def to_dot(root: Node) -> str:
 
 
 def to_mermaid(root: Node) -> str:
+    """A Mermaid flowchart (renders in GitHub and GitLab markdown)."""
     ids: dict[int, str] = {}
     lines = ["flowchart TB"]
     for number, node in enumerate(iter_nodes(root)):

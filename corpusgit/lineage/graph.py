@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Run:
+    """A lineage record as found in the graph, with the commit that links it."""
+
     id: str
     record: LineageRecord
     commit: str | None  # the commit that links the record (None: staged, not yet committed)

@@ -37,11 +37,14 @@ TOP_KEYS = ("steps", "commit")
 
 @dataclass(frozen=True, slots=True)
 class Pipeline:
+    """A parsed pipeline file: steps with inputs filled in, and the commit message if any."""
+
     steps: tuple[Step, ...]
     message: str | None  # commit message from the file, if it asks for a commit
 
 
 def is_pipeline_file(target: str) -> bool:
+    """``cgit run X``: a YAML file is a pipeline, anything else an operator name."""
     return target.lower().endswith((".yaml", ".yml"))
 
 

@@ -52,6 +52,8 @@ class TableRef:
 
 @dataclass(frozen=True, slots=True)
 class OperatorRef:
+    """Which code ran: ``source`` says where it was found (builtin, local file, entry point)."""
+
     name: str
     version: str
     kind: str
@@ -61,6 +63,8 @@ class OperatorRef:
 
 @dataclass(frozen=True, slots=True)
 class LineageRecord:
+    """One operator run (see the module docstring); ``to_json`` is the stored object."""
+
     operator: OperatorRef
     config: dict[str, Any]
     config_hash: str
@@ -145,6 +149,7 @@ def write_record(repo: Repo, record: LineageRecord) -> ObjectId:
 
 
 def read_record(store: ObjectStore, oid: str, needed_by: str | None = None) -> LineageRecord:
+    """Load a record; any other object type under that id fails loudly."""
     return LineageRecord.from_json(load_typed(store, oid, LINEAGE, needed_by))
 
 

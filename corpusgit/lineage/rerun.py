@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class RerunResult:
+    """The outcome of a rerun; ``identical`` is the reproducibility verdict."""
+
     record_id: str
     record: LineageRecord
     table: str  # the output table id the rerun produced

@@ -28,7 +28,7 @@ from corpusgit.ops.config import build_config, config_hash, config_to_json
 from corpusgit.ops.engine import execute, passes
 from corpusgit.ops.registry import find_operator
 from corpusgit.progress import NULL_PROGRESS, Progress
-from corpusgit.store.canonical import ObjectId
+from corpusgit.store.canonical import ObjectId, canonical_json, object_id
 from corpusgit.store.atomic import write_via
 from corpusgit.table.reader import read_table
 from corpusgit.worktree import is_table_path
@@ -50,6 +50,8 @@ class Step:
 
 @dataclass(frozen=True, slots=True)
 class StepResult:
+    """What ``run_step`` did; ``record`` is the earlier run's when ``cached``."""
+
     step: Step
     record_id: str
     record: LineageRecord
@@ -104,11 +106,15 @@ def run_step(repo: Repo, step: Step, progress: Progress = NULL_PROGRESS, use_cac
     return StepResult(step, write_record(repo, record), record, False, execution.seconds)
 
 
-def commit_runs(repo: Repo, message: str, record_ids: list[str]) -> CommitResult:
+def commit_runs(repo: Repo, message: str, record_ids: list[str]) -> CommitResult | None:
     """Commit the index, linking the given records and any earlier uncommitted run whose output
-    is still staged as that run left it."""
+    is still staged as that run left it. None when the index is HEAD's tree already (a pipeline
+    re-run entirely from the run-cache): there is nothing new to record."""
     from corpusgit.history import commit
 
+    head = repo.refs.head_commit()
+    if head is not None and object_id(canonical_json(repo.read_index().to_tree().to_json())) == read_commit(repo.store, head).tree:
+        return None
     linked = list(dict.fromkeys([*record_ids, *pending_records(repo)]))
     return commit(repo, message, lineage=tuple(linked))
 

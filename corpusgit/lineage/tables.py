@@ -52,6 +52,7 @@ def resolve_table_ref(repo: Repo, path: str, rev: str | None) -> tuple[TableRef,
 
 
 def load_table(repo: Repo, ref: TableRef) -> TableObject:
+    """The table a lineage reference names, by id (wherever its path has moved since)."""
     from corpusgit.table.model import TableObject
 
     return TableObject.from_json(repo.store.get_meta(ref.table, needed_by=f"{ref.path} (table {ref.table[:12]})"))

@@ -55,6 +55,8 @@ class Event:
 
 @dataclass(frozen=True, slots=True)
 class WhyReport:
+    """The answer to ``cgit why``: where the row is (if anywhere) and its story."""
+
     path: str
     rev: str | None
     query: str

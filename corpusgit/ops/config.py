@@ -80,6 +80,7 @@ def config_to_json(config: Any) -> dict[str, Any]:
 
 
 def config_hash(config_json: dict[str, Any]) -> str:
+    """SHA-256 of the canonical JSON: equal configs, however spelled, hash equal."""
     return object_id(canonical_json(config_json))
 
 

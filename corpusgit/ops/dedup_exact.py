@@ -20,6 +20,8 @@ _SEED = column_seed("cgit-dedup-exact")  # text hashes are kept apart from row h
 
 @dataclass(frozen=True, slots=True)
 class ExactConfig:
+    """Which column, and which differences count as no difference."""
+
     column: str = "text"
     lowercase: bool = True
     nfkc: bool = True

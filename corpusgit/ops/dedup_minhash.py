@@ -66,6 +66,7 @@ class DedupMinHash(GlobalOperator[MinHashConfig]):
         self._rows.append((rows.hi, rows.lo))
 
     def prepare(self) -> None:
+        """Band, bucket and cluster every row once the first pass has signed them all."""
         if not self._sigs:
             return
         sig = np.concatenate(self._sigs)

@@ -45,6 +45,7 @@ class Execution:
     schema: pa.Schema | None = None
 
     def stats(self, op: Operator[Any]) -> dict[str, Any]:
+        """The stats a lineage record keeps (counts per rule and per operator counter, rows/s)."""
         assert self.effects is not None
         return {
             "rows_in": self.rows_in,
@@ -107,6 +108,7 @@ class _Run:
                 self.task.advance(batch.num_rows)
 
     def guard(self, rows: RowIds | None, call: Callable[[], Any]) -> Any:
+        """Call into the operator; a crash becomes ``OperatorFailed`` naming where it happened."""
         try:
             return call()
         except CorpusGitError:  # already says what is wrong and what to do (a missing column, ...)
@@ -126,6 +128,7 @@ class _Run:
         )
 
     def step(self, batch: pa.RecordBatch, rows: RowIds) -> None:
+        """One batch of the final pass: apply, check the result, record effects, emit."""
         self.result.batches += 1
         self.result.rows_in += batch.num_rows
         out = self.guard(rows, partial(self.op.apply, batch, rows))

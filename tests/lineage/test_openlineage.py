@@ -8,7 +8,7 @@ from typing import Any
 
 import attr
 import pytest
-from conftest import RAW, Cli
+from lineagehelp import RAW, Cli
 from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
 from openlineage.client.facet_v2 import RunFacet, dataset_version_dataset
 from openlineage.client.serde import Serde

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import RAW, Cli
+from lineagehelp import RAW, Cli
 
 from corpusgit import Repo
 from corpusgit.lineage.rerun import rerun

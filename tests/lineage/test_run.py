@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 import pytest
-from conftest import RAW, realtext, snapshot
+from lineagehelp import RAW, realtext, snapshot
 
 from corpusgit import Repo
 from corpusgit.errors import BadInput, CorpusGitError, DirtyWorkTree, RevisionNotFound
@@ -44,7 +43,7 @@ def _row_set(repo: Repo, path: str, rev: str = "HEAD") -> set[tuple[int, int]]:
 
 
 def _index_rows(repo: Repo, path: str) -> set[tuple[int, int]]:
-    from corpusgit.lineage.tables import load_table, resolve_table_ref
+    from corpusgit.lineage.tables import resolve_table_ref
     from corpusgit.table.reader import read_table
 
     ref, table = resolve_table_ref(repo, path, None)

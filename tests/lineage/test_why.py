@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import RAW, realtext
+from lineagehelp import RAW, realtext
 
 from corpusgit import Repo
 from corpusgit.errors import BadInput

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 import pytest
-from conftest import Runner, with_row_ids
+from opshelp import Runner, with_row_ids
 from realtext import CHINESE, ENGLISH, EXACT_DUP_EN, EXACT_DUP_ZH, NEAR_DUP_EN, NEAR_DUP_ZH
 
 from corpusgit.ops.dedup_exact import DedupExact, ExactConfig

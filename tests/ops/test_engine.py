@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from conftest import Runner, with_row_ids
+from opshelp import Runner, with_row_ids
 
 from corpusgit.ops.base import Derived, FilterOperator, GlobalOperator, MapOperator, NoConfig, OperatorFailed, RowIds, Verdict, operator
 from corpusgit.ops.engine import execute

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 import numpy as np
 import pyarrow as pa
 import pytest
-from conftest import Runner, with_row_ids
+from opshelp import Runner, with_row_ids
 from realtext import BULLETS, LOREM, SHORT, SYMBOLS
 
 from corpusgit.errors import BadInput, CorpusGitError
@@ -110,10 +111,8 @@ def test_lang_without_py3langid_says_how_to_install(monkeypatch: pytest.MonkeyPa
     assert info.value.hint == "pip install 'corpusgit[lang]'"
 
 
-def test_sample_is_deterministic_by_row_and_independent_of_batching(make_table: object, run_op: Runner) -> None:
-    from conftest import with_row_ids as rows
-
-    table = rows(make_table(rows=4000, seed=5))  # type: ignore[operator]
+def test_sample_is_deterministic_by_row_and_independent_of_batching(make_table: Callable[..., pa.Table], run_op: Runner) -> None:
+    table = with_row_ids(make_table(rows=4000, seed=5))
     a, _ = run_op(Sample(SampleConfig(fraction=0.25, seed=3)), table, 1000)
     b, _ = run_op(Sample(SampleConfig(fraction=0.25, seed=3)), table.take(np.arange(3999, -1, -1)), 333)
     c, _ = run_op(Sample(SampleConfig(fraction=0.25, seed=4)), table, 1000)

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pyarrow as pa
 import pytest
-from conftest import Runner, with_row_ids
+from opshelp import Runner, with_row_ids
 from hypothesis import given, settings, strategies as st
 from realtext import PII_EN, PII_ZH
 
