@@ -41,7 +41,7 @@ def create(
     result = create_mix(Repo.open(), spec, progress_for(quiet or json_))
     summary = stored_summary(result.stored)
     if json_:
-        print_json({**summary, "existed": result.existed, "moved": [m for m in result.moved]})
+        print_json({**summary, "existed": result.existed, "moved": list(result.moved)})
         return
     _moved_warnings(result)
     verb = "mix exists" if result.existed else "created mix"

@@ -123,7 +123,7 @@ def materialize(repo: Repo, mix: str, out: Path, file_format: str = "parquet", p
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return Materialized(result.mix, out, result.file_format, result.samples, result.shards, result.rows_digest)
+    return result
 
 
 class _ShardWriter:

@@ -25,11 +25,11 @@ import pyarrow.parquet as pq
 from corpusgit.errors import CorruptObject, RevisionNotFound
 from corpusgit.lock import LockFile
 from corpusgit.mix.model import MixObject
-from corpusgit.mix.plan import Plan
 from corpusgit.store.canonical import MIN_PREFIX, ObjectId, object_id
 from corpusgit.table.chunkio import arrow_owned, file_checksum
 
 if TYPE_CHECKING:
+    from corpusgit.mix.plan import Plan
     from corpusgit.repo import Repo
 
 MIXES = "refs/mixes/"
