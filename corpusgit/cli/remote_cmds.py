@@ -54,7 +54,7 @@ def transfer_progress(quiet: bool) -> Progress:
 
 
 def _short(ref: str) -> str:
-    for prefix in ("refs/remotes/", "refs/heads/", "refs/tags/"):
+    for prefix in ("refs/remotes/", "refs/heads/", "refs/tags/", "refs/mixes/"):
         if ref.startswith(prefix):
             return ref[len(prefix):]
     return ref
@@ -142,7 +142,7 @@ def fetch(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     json_: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Download the remote's branches (as REMOTE/BRANCH), tags and the objects they need."""
+    """Download the remote's branches (as REMOTE/BRANCH), tags, mixes and the objects they need."""
     from corpusgit.remote.fetch import fetch as do_fetch
 
     result = do_fetch(Repo.open(), remote, jobs, transfer_progress(quiet or json_), verify_content)
@@ -184,14 +184,15 @@ def push(
     branch: Optional[str] = typer.Argument(None, help="Branch to push (default: the current one)."),
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite the remote branch even if that drops its commits."),
     tags: bool = typer.Option(False, "--tags", help="Push all tags (and the branch only if named)."),
+    mixes: bool = typer.Option(False, "--mixes", help="Push all mixes (and the branch only if named)."),
     jobs: int = typer.Option(8, "--jobs", "-j", min=1, help=JOBS_HELP),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     json_: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Send a branch (and with --tags, the tags) plus the objects the remote lacks."""
+    """Send a branch (with --tags / --mixes: the tags / mixes) plus the objects the remote lacks."""
     from corpusgit.remote.push import push as do_push
 
-    result = do_push(Repo.open(), remote, branch, force, tags, jobs, transfer_progress(quiet or json_))
+    result = do_push(Repo.open(), remote, branch, force, tags, jobs, transfer_progress(quiet or json_), mixes)
     if json_:
         print_json(result)
         return
@@ -201,3 +202,58 @@ def push(
     if not result.updates:
         out.print("everything up to date")
     out.print(f"sent {result.objects:,} objects ({human_bytes(result.bytes)}); {result.already_there:,} were already there", style="dim")
+
+
+# -- bridges ------------------------------------------------------------------------------------
+@app.command("import-dvc")
+def import_dvc(
+    dvc_repo: Path = typer.Argument(..., help="Path of a git+DVC repository."),
+    path: str = typer.Argument(..., help="DVC-tracked directory (or file) inside it."),
+    rev: Optional[str] = typer.Option(None, "--rev", help="Git revision of the DVC repository (default HEAD)."),
+    to: Optional[str] = typer.Option(None, "--to", help="Where to put it in this repository (default: the same path)."),
+    json_: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Import a DVC-tracked Parquet directory as a commit whose lineage names the DVC repo, rev and md5."""
+    from corpusgit.bridges.dvc import import_dvc as do_import
+
+    result = do_import(Repo.open(), dvc_repo, path, rev, to)
+    if json_:
+        print_json(result)
+        return
+    out.print(f"imported {result.files} file(s) into {result.path} as {result.commit[:12]} (DVC {result.rev[:12]}, md5 {result.md5}; lineage {result.lineage[:12]})")
+
+
+@app.command("export-dvc")
+def export_dvc(
+    rev: str = typer.Argument(..., help="Revision to export."),
+    path: str = typer.Argument(..., help="Directory (or file) to export; the same path is used in the DVC repository."),
+    dvc_repo: Path = typer.Argument(..., help="Path of a git+DVC repository."),
+    json_: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Write a version into a DVC repository as a DVC-tracked directory (the .dvc file is staged in git)."""
+    from corpusgit.bridges.dvc import export_dvc as do_export
+
+    result = do_export(Repo.open(), rev, path, dvc_repo)
+    if json_:
+        print_json(result)
+        return
+    out.print(f"exported {result.files} file(s) of {result.commit[:12]} to {result.dvc_file} (md5 {result.md5}); commit it in the DVC repository")
+
+
+@app.command("export-lakefs")
+def export_lakefs(
+    rev: str = typer.Argument(..., help="Revision to publish."),
+    url: str = typer.Argument(..., help="lakefs://REPOSITORY/BRANCH/PATH"),
+    path: str = typer.Option("", "--path", help="Only this directory or file of the revision."),
+    endpoint_url: Optional[str] = typer.Option(None, "--endpoint-url", help="lakeFS server (default: LAKEFS_ENDPOINT)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    json_: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Publish a materialised version to a lakeFS branch; its commit metadata carries the cgit ids."""
+    from corpusgit.bridges.lakefs import export_lakefs as do_export
+
+    result = do_export(Repo.open(), rev, url, path, endpoint_url, progress_for(quiet or json_))
+    if json_:
+        print_json(result)
+        return
+    out.print(f"published {result.files} file(s) of {result.commit[:12]} to {url} as lakeFS commit {result.lakefs_commit[:12]} ({result.deleted} stale removed)")

@@ -13,7 +13,9 @@ import time
 import uuid
 from pathlib import Path
 
-from corpusgit.errors import LockHeld
+from corpusgit.errors import LockHeld, RefConflict
+from corpusgit.lock import LockFile
+from corpusgit.reach import MIXES
 from corpusgit.refs import HEADS, TAGS, RefStore
 from corpusgit.remote.backend import Backend, RefValue, object_key
 from corpusgit.store.atomic import fsync_dir, sync_file, translate_os_error, write_atomic
@@ -75,7 +77,7 @@ class DirBackend(Backend):
 
     # -- refs -----------------------------------------------------------------------------------
     def list_refs(self) -> dict[str, ObjectId]:
-        return {prefix + name: oid for prefix in (HEADS, TAGS) for name, oid in self._refs.list_refs(prefix).items()}
+        return {prefix + name: oid for prefix in (HEADS, TAGS, MIXES) for name, oid in self._refs.list_refs(prefix).items()}
 
     def read_ref(self, name: str) -> RefValue:
         value = self._refs.read(name)
@@ -85,12 +87,23 @@ class DirBackend(Backend):
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
         while True:
             try:
-                self._refs.update(name, new, old.value, message)
+                if name.startswith(MIXES):
+                    self._update_unlogged(name, new, old)
+                else:
+                    self._refs.update(name, new, old.value, message)
                 return
             except LockHeld:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(LOCK_POLL_SECONDS)
+
+    def _update_unlogged(self, name: str, new: str, old: RefValue) -> None:
+        """Mix refs name selection records, not commits, so they get no reflog (gc reads every
+        reflog entry as a commit); the swap is the same compare under the lock."""
+        with LockFile(self._path(name)) as lock:
+            if self._refs.read(name) != old.value:
+                raise RefConflict(f"{name} moved while this command ran", hint="fetch and push again")
+            lock.commit(f"{new}\n".encode())
 
     def checked_out_branch(self) -> str | None:
         if self.base == self.root:

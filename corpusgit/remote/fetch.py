@@ -16,9 +16,10 @@ from corpusgit.branches import is_ancestor
 from corpusgit.errors import BadInput, CorpusGitError, ObjectNotFound
 from corpusgit.objects import read_commit, read_tree
 from corpusgit.progress import NULL_PROGRESS, Progress, Task
-from corpusgit.reach import CHUNK, COMMIT
+from corpusgit.lock import LockFile
+from corpusgit.reach import CHUNK, META, MIXES
 from corpusgit.refs import HEADS, TAGS, check_ref_name
-from corpusgit.remote.graph import ANY, DATA_KINDS, METADATA_KINDS, Wanted, ancestors, children, kind_of, sniff, tip_contents
+from corpusgit.remote.graph import DATA_KINDS, Wanted, ancestors, children, kind_of, tip, tip_contents
 from corpusgit.remote.settings import REMOTES_REFS, add_remote, mark_partial, open_remote, partial_remote, remote_config
 from corpusgit.remote.transfer import DEFAULT_JOBS, Incoming, run_parallel
 from corpusgit.remote.url import parse_url
@@ -71,8 +72,9 @@ def fetch(repo: Repo, remote: str = "origin", jobs: int = DEFAULT_JOBS, progress
         backend.check_repository()
         remote_refs = {name: oid for name, oid in backend.list_refs().items() if _acceptable(name, oid)}
         skip_chunks = partial_remote(repo.cgit) == remote
+        tips = list({oid: tip(name, oid) for name, oid in sorted(remote_refs.items())}.values())
         with Incoming(repo.store, backend, remote, verify_content) as incoming:
-            skipped = _receive(repo, incoming, sorted(set(remote_refs.values())), jobs, progress, skip_chunks)
+            skipped = _receive(repo, incoming, tips, jobs, progress, skip_chunks)
         updates = _update_refs(repo, remote, remote_refs)
         return FetchResult(remote, updates, incoming.stats.objects, incoming.stats.bytes, skipped, backend.head_branch())
     finally:
@@ -81,6 +83,8 @@ def fetch(repo: Repo, remote: str = "origin", jobs: int = DEFAULT_JOBS, progress
 
 def _acceptable(name: str, oid: str) -> bool:
     """A hostile remote must not name refs outside ``refs/`` or values that are not ids."""
+    if name.startswith(MIXES):
+        return is_object_id(name[len(MIXES):]) and is_object_id(oid)
     for prefix in (HEADS, TAGS):
         if name.startswith(prefix):
             try:
@@ -91,7 +95,7 @@ def _acceptable(name: str, oid: str) -> bool:
     return False
 
 
-def _receive(repo: Repo, incoming: Incoming, tips: list[str], jobs: int, progress: Progress, skip_chunks: bool) -> int:
+def _receive(repo: Repo, incoming: Incoming, tips: list[Wanted], jobs: int, progress: Progress, skip_chunks: bool) -> int:
     """Receive the closure of ``tips``; returns how many chunks were left to the promisor."""
     store = repo.store
     mine = local_tips(repo)
@@ -99,7 +103,7 @@ def _receive(repo: Repo, incoming: Incoming, tips: list[str], jobs: int, progres
     seen: set[str] = set()
     data: list[Wanted] = []
     skipped = 0
-    frontier = [Wanted(t, COMMIT) for t in tips]
+    frontier = tips
     with progress.task("finding objects", None) as task:
         while frontier:
             metas: list[Wanted] = []
@@ -115,7 +119,7 @@ def _receive(repo: Repo, incoming: Incoming, tips: list[str], jobs: int, progres
                     else:
                         data.append(item)
             loaded = run_parallel(metas, lambda w: _load(incoming, w, task), jobs)
-            frontier = [child for doc in loaded if doc is not None for child in children(*doc)]
+            frontier = [child for doc in loaded for child in children(*doc)]
     sizes = [w.ref.size for w in data if w.ref is not None]
     total = sum(sizes) if len(sizes) == len(data) else None
     with progress.task(f"receiving {len(data):,} objects", total) as task:
@@ -123,24 +127,14 @@ def _receive(repo: Repo, incoming: Incoming, tips: list[str], jobs: int, progres
     return skipped
 
 
-def _load(incoming: Incoming, item: Wanted, task: Task) -> tuple[str, dict[str, Any]] | None:
-    """(kind, document) of a metadata object, local if present, else received."""
-    store = incoming.store
-    found = store.locate(item.oid)
-    if found is not None:
-        kind = item.kind
-        if kind == ANY:
-            with open(found, "rb") as handle:
-                kind = sniff(handle.read(4))
-        if kind not in METADATA_KINDS:
-            return None
-        doc = store.get_meta(item.oid, "fetch")
-        return kind_of(doc), doc
-    got = incoming.receive(item, task)
-    if got is None:
-        return _require(None, item, incoming.remote) if item.kind != ANY else None
-    received_kind, received = got
-    return (received_kind, received) if received is not None else None
+def _load(incoming: Incoming, item: Wanted, task: Task) -> tuple[str, dict[str, Any]]:
+    """(kind, document) of a metadata object, local if present, else received and verified."""
+    if incoming.store.has(item.oid):
+        doc = incoming.store.get_meta(item.oid, "fetch")
+        return (kind_of(doc) if item.kind == META else item.kind), doc
+    kind, received = _require(incoming.receive(item, task), item, incoming.remote)
+    assert received is not None
+    return kind, received
 
 
 def _require(got: Any, item: Wanted, remote: str) -> Any:
@@ -153,7 +147,8 @@ def _require(got: Any, item: Wanted, remote: str) -> Any:
 
 
 def _update_refs(repo: Repo, remote: str, remote_refs: dict[str, ObjectId]) -> list[RefUpdate]:
-    """Remote branches become ``refs/remotes/REMOTE/*``; new tags are created, moved ones kept."""
+    """Remote branches become ``refs/remotes/REMOTE/*``; new tags and mixes are created, and
+    ones that name something else here are kept."""
     updates: list[RefUpdate] = []
     for name, new in sorted(remote_refs.items()):
         if name.startswith(HEADS):
@@ -165,13 +160,24 @@ def _update_refs(repo: Repo, remote: str, remote_refs: dict[str, ObjectId]) -> l
             repo.refs.update(local, new, old, f"fetch {remote}: {note}")
             updates.append(RefUpdate(local, old, new, note))
         else:
+            what = "mix" if name.startswith(MIXES) else "tag"
             old = repo.refs.read(name)
             if old is None:
-                repo.refs.update(name, new, None, f"fetch {remote}: new tag")
-                updates.append(RefUpdate(name, None, new, "new tag"))
+                _create_ref(repo, name, new, f"fetch {remote}: new tag")
+                updates.append(RefUpdate(name, None, new, f"new {what}"))
             elif old != new:
-                updates.append(RefUpdate(name, old, new, "rejected: the local tag names another commit"))
+                updates.append(RefUpdate(name, old, new, f"rejected: the local {what} names something else"))
     return updates
+
+
+def _create_ref(repo: Repo, name: str, new: str, message: str) -> None:
+    """Mix refs get no reflog: gc reads every reflog entry as a commit, and they name records."""
+    if not name.startswith(MIXES):
+        repo.refs.update(name, new, None, message)
+        return
+    with LockFile(repo.cgit / name) as lock:
+        if repo.refs.read(name) is None:
+            lock.commit(f"{new}\n".encode())
 
 
 def clone(

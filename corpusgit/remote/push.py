@@ -16,11 +16,12 @@ from pathlib import Path
 from corpusgit.branches import is_ancestor
 from corpusgit.errors import BadInput, ObjectNotFound, RefConflict
 from corpusgit.progress import NULL_PROGRESS, Progress, Task
+from corpusgit.reach import MIXES
 from corpusgit.refs import HEADS, TAGS, check_ref_name
 from corpusgit.remote.backend import Backend, RefValue
 from corpusgit.remote.errors import NonFastForward
 from corpusgit.remote.fetch import RefUpdate
-from corpusgit.remote.graph import Wanted, ancestors, local_closure, tip_contents
+from corpusgit.remote.graph import Wanted, ancestors, local_closure, tip, tip_contents
 from corpusgit.remote.settings import REMOTES_REFS, open_remote, set_remote_value
 from corpusgit.remote.transfer import DEFAULT_JOBS, TransferStats, run_parallel
 from corpusgit.repo import Repo
@@ -54,9 +55,10 @@ def push(
     tags: bool = False,
     jobs: int = DEFAULT_JOBS,
     progress: Progress = NULL_PROGRESS,
+    mixes: bool = False,
 ) -> PushResult:
-    """Push a branch (default: the current one) and/or all tags to ``remote``."""
-    wanted = _refspecs(repo, branch, tags)
+    """Push a branch (default: the current one), and/or all tags, and/or all mixes, to ``remote``."""
+    wanted = _refspecs(repo, branch, tags, mixes)
     config, backend = open_remote(repo.cgit, remote, jobs)
     try:
         created = backend.is_empty()
@@ -70,7 +72,7 @@ def push(
                 backend.set_cas_mode(mode)
                 set_remote_value(repo, remote, "cas", mode)
         plans = [p for p in (_plan(repo, backend, name, new, force) for name, new in wanted) if p is not None]
-        stats, already = _send(repo.store, backend, [p.new for p in plans], jobs, progress)
+        stats, already = _send(repo.store, backend, [tip(p.name, p.new) for p in plans], jobs, progress)
         updates = []
         for plan in plans:
             try:
@@ -85,9 +87,9 @@ def push(
         backend.close()
 
 
-def _refspecs(repo: Repo, branch: str | None, tags: bool) -> list[tuple[str, str]]:
+def _refspecs(repo: Repo, branch: str | None, tags: bool, mixes: bool) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
-    if branch is None and not tags:
+    if branch is None and not tags and not mixes:
         target = repo.refs.head_target()
         if target is None:
             raise BadInput("HEAD is detached; name the branch to push", hint="cgit push REMOTE BRANCH")
@@ -100,6 +102,8 @@ def _refspecs(repo: Repo, branch: str | None, tags: bool) -> list[tuple[str, str
         out.append((HEADS + branch, oid))
     if tags:
         out.extend((TAGS + name, oid) for name, oid in repo.refs.list_refs(TAGS).items())
+    if mixes:
+        out.extend((MIXES + name, oid) for name, oid in repo.refs.list_refs(MIXES).items())
     return out
 
 
@@ -123,8 +127,9 @@ def _plan(repo: Repo, backend: Backend, name: str, new: str, force: bool) -> _Pl
             hint="push to a bare remote (pushing to an empty directory creates one), or switch that work tree to another branch",
         )
     if old.value is not None and not force:
-        if name.startswith(TAGS):
-            raise NonFastForward(f"tag '{name[len(TAGS):]}' already exists on the remote at {old.value[:12]}", hint="tags are not moved without --force")
+        if name.startswith((TAGS, MIXES)):
+            what = "tag" if name.startswith(TAGS) else "mix"
+            raise NonFastForward(f"{what} '{name.split('/', 2)[2][:40]}' already exists on the remote at {old.value[:12]}", hint=f"a {what} is not moved without --force")
         if not repo.store.has(old.value) or not is_ancestor(repo, old.value, new):
             raise NonFastForward(
                 f"push to '{name[len(HEADS):]}' rejected (non-fast-forward): the remote has commits this branch lacks",
@@ -135,7 +140,9 @@ def _plan(repo: Repo, backend: Backend, name: str, new: str, force: bool) -> _Pl
 
 def _note(repo: Repo, plan: _Plan) -> str:
     if plan.old.value is None:
-        return "new tag" if plan.name.startswith(TAGS) else "new branch"
+        return "new tag" if plan.name.startswith(TAGS) else "new mix" if plan.name.startswith(MIXES) else "new branch"
+    if plan.name.startswith(MIXES):
+        return "forced update"
     if repo.store.has(plan.old.value) and is_ancestor(repo, plan.old.value, plan.new):
         return "fast-forward"
     return "forced update"
@@ -148,9 +155,9 @@ def _track(repo: Repo, remote: str, branch: str, new: str) -> None:
         repo.refs.update(local, new, old, f"push {remote}: {branch}")
 
 
-def _send(store: ObjectStore, backend: Backend, tips: list[str], jobs: int, progress: Progress) -> tuple[TransferStats, int]:
+def _send(store: ObjectStore, backend: Backend, tips: list[Wanted], jobs: int, progress: Progress) -> tuple[TransferStats, int]:
     """Upload what the remote lacks; returns (sent, number already present)."""
-    remote_tips = list(backend.list_refs().values())
+    remote_tips = [oid for name, oid in backend.list_refs().items() if name.startswith((HEADS, TAGS))]
     candidates = local_closure(store, tips, ancestors(store, remote_tips), tip_contents(store, remote_tips))
     stats = TransferStats()
     already = [0]

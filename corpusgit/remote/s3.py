@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from corpusgit.errors import CorpusGitError, LockHeld, RefConflict
+from corpusgit.reach import MIXES
 from corpusgit.refs import HEADS, TAGS
 from corpusgit.remote.backend import Backend, RefValue, object_key
 from corpusgit.remote.errors import RemoteAuthError, RemoteMissing, RemoteUnreachable
@@ -213,7 +214,7 @@ class S3Backend(Backend):
             for page in pages:
                 for item in page.get("Contents", []):
                     name = str(item["Key"])[len(self._key("")):]
-                    if name.startswith((HEADS, TAGS)) and not name.endswith(".lock"):
+                    if name.startswith((HEADS, TAGS, MIXES)) and not name.endswith(".lock"):
                         names.append(name)
         out: dict[str, ObjectId] = {}
         for name in sorted(names):

@@ -26,16 +26,15 @@ import pyarrow.parquet as pq
 
 from corpusgit.errors import CorruptObject
 from corpusgit.progress import Task
-from corpusgit.reach import BLOB, CHUNK
+from corpusgit.reach import BLOB, CHUNK, META, RAW
 from corpusgit.remote.backend import Backend
 from corpusgit.remote.errors import RemoteObjectCorrupt
-from corpusgit.remote.graph import ANY, META, METADATA_KINDS, Wanted, kind_of, sniff
+from corpusgit.remote.graph import ANY, METADATA_KINDS, Wanted, kind_of, sniff
 from corpusgit.store.atomic import fsync_dir, sync_file
 from corpusgit.store.canonical import canonical_json
 from corpusgit.store.objects import ObjectStore
 from corpusgit.table.chunkio import file_checksum
 from corpusgit.table.hashing import content_id
-from corpusgit.table.model import ChunkRef
 from corpusgit.table.schema import ROW_HASH_COLUMN, schema_to_json
 
 DEFAULT_JOBS = 8  # parallel transfers: hides S3 latency without tripping request-rate limits
@@ -73,14 +72,20 @@ def run_parallel(items: Iterable[T], action: Callable[[T], R], jobs: int) -> lis
         return [f.result() for f in futures]
 
 
-def verify_file(staging: ObjectStore, oid: str, kind: str, ref: ChunkRef | None, full: bool) -> tuple[str, dict[str, Any] | None]:
-    """(kind, metadata document or None) of a staged object, after proving it is ``oid``.
+def verify_file(staging: ObjectStore, item: Wanted, full: bool) -> tuple[str, dict[str, Any] | None]:
+    """(kind, metadata document or None) of a staged object, after proving it is ``item.oid``.
 
     Metadata and blobs are checked by SHA-256 over their content, chunks by the checksum and
     size their table recorded; a chunk reached without a table (or with ``full``) by its
-    content id, the SHA-256 over its logical rows that ``fsck --full`` uses.
+    content id, the SHA-256 over its logical rows that ``fsck --full`` uses. A raw object is
+    checked against the checksum its referrer recorded; its owner checks it on every read too.
     """
+    oid, kind, ref = item.oid, item.kind, item.ref
     path = staging.path(oid)
+    if kind == RAW:
+        if item.checksum is not None and file_checksum(path.read_bytes()) != item.checksum:
+            raise CorruptObject(oid, item.checksum, file_checksum(path.read_bytes()))
+        return RAW, None
     if kind == ANY:
         with open(path, "rb") as handle:
             kind = sniff(handle.read(4))
@@ -146,7 +151,7 @@ class Incoming:
             return None
         sync_file(staged)
         try:
-            kind, doc = verify_file(self._staging, item.oid, item.kind, item.ref, self.verify_content)
+            kind, doc = verify_file(self._staging, item, self.verify_content)
         except CorruptObject as exc:
             staged.unlink(missing_ok=True)
             raise RemoteObjectCorrupt(item.oid, exc.expected, exc.got, self.remote) from exc

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from conftest import RemoteSpec, attach, cgit, free_port
@@ -75,3 +76,27 @@ def test_partial_clone_pushes_through_its_promisor(origin: Repo, new_spec: Calla
     assert "partial clone" in line
     cgit(node.root, "push", "mirror", "main", "-q")  # chunks come from origin, then go up
     assert mirror.object_keys() == first.object_keys()
+
+
+def test_a_training_node_streams_one_mix_from_s3(origin: Repo, new_spec: Callable[[str], RemoteSpec], tmp_path: Path) -> None:
+    from corpusgit.mix.create import create_mix
+    from corpusgit.mix.reader import MixReader
+    from corpusgit.mix.spec import parse_spec
+    from corpusgit.mix.storage import load_mix
+
+    spec = new_spec("s3")
+    doc = {"seed": 3, "budget": {"rows": 400}, "shard_rows": 100, "sources": [{"name": "web", "path": "data", "ref": "v1", "weight": 1}]}
+    stored = create_mix(origin, parse_spec(doc, origin.root)).stored
+    want = pa.Table.from_batches(list(MixReader.open(origin, stored).batches(128)))
+    attach(origin, spec)
+    report = json.loads(cgit(origin.root, "push", "origin", "main", "--mixes", "--json").stdout)
+    assert any(u["note"] == "new mix" for u in report["updates"])
+
+    cgit(tmp_path, "clone", "--filter=metadata", "--no-checkout", *spec.cli_args(), "node", "-q")
+    node = Repo(tmp_path / "node")
+    assert not chunk_ids(origin) & set(node.store.iter_ids())
+    got = pa.Table.from_batches(list(MixReader.open(node, load_mix(node, stored.id[:12])).batches(128)))
+    assert got.column("_cgit_row").to_pylist() == want.column("_cgit_row").to_pylist()
+    fetched = chunk_ids(origin) & set(node.store.iter_ids())
+    assert fetched and fetched <= {r.id for p in ("data/part-0.parquet", "data/part-1.parquet", "data/part-2.parquet") for r in resolve_table(origin, "v1", p).chunk_refs()}
+    assert "; 0 problem(s)" in cgit(node.root, "fsck").stdout
