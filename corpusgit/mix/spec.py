@@ -85,10 +85,8 @@ def _parse_document(raw: str, path: Path) -> Any:
             return json.loads(raw)
         except ValueError as exc:
             raise BadInput(f"{path} is not valid JSON: {exc}", hint="check commas and quotes at that line") from None
-    try:
-        import yaml
-    except ImportError:
-        raise BadInput("reading YAML specs needs the PyYAML package", hint="pip install pyyaml, or write the spec as JSON (spec.json)") from None
+    import yaml  # loaded only when a YAML spec is read: JSON specs and readers never need it
+
     try:
         return yaml.safe_load(raw)
     except yaml.YAMLError as exc:
