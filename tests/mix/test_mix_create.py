@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -154,6 +155,13 @@ def test_column_types_must_agree(corpus: Repo, make_table: Callable[..., pa.Tabl
 def test_missing_tokenizer_file(corpus: Repo) -> None:
     err = refused(corpus, spec_doc(tokenizer="tokenizers/missing.json"))
     assert "tokenizer file" in err.message and "does not exist" in err.message
+
+
+def test_tokenizer_without_the_extra_names_it(corpus: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    (corpus.root / "tokenizer.json").write_text("{}")
+    monkeypatch.setitem(sys.modules, "tokenizers", None)  # import tokenizers now raises ImportError
+    err = refused(corpus, spec_doc(tokenizer="tokenizer.json"))
+    assert "needs the 'tokenizers' package" in err.message and err.hint.startswith("pip install 'corpusgit[tokenizers]'")
 
 
 def test_filter_syntax_error_from_a_spec_file(corpus: Repo) -> None:
