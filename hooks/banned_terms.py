@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +21,7 @@ def terms_of(params: Mapping[str, Any]) -> TermList:
     return TermList.load(Path(params["terms"]), params["ignore_case"], where="banned-terms")
 
 
-def needs(params: Mapping[str, Any]) -> list[Fact]:
+def needs(params: Mapping[str, Any], columns: Sequence[str]) -> list[Fact]:
     from corpusgit.quality.facts import Fact
 
     return [Fact("terms", params["column"], terms_of(params))]

@@ -8,7 +8,7 @@ the sampled language shares. PSI below 0.1 is conventionally "no real change", a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from corpusgit.quality.api import BuiltinCheck, CheckContext, Measure, Outcome, Param
@@ -23,7 +23,7 @@ PSI_FLOOR = 1e-4  # share given to an empty bin so PSI stays finite (a standard 
 PSI_BINS = 10  # deciles of the parent's lengths
 
 
-def needs(params: Mapping[str, Any]) -> list[Fact]:
+def needs(params: Mapping[str, Any], columns: Sequence[str]) -> list[Fact]:
     from corpusgit.quality.facts import Fact
 
     facts = [Fact("chars", params["column"])]
@@ -82,8 +82,8 @@ def run(ctx: CheckContext) -> Outcome:
     measures = [Measure(f"length drift ({test.upper()})", value, ctx.params["max_length_drift"])]
     message = f"median length {np.median(old) if len(old) else 0:,.0f} -> {np.median(new) if len(new) else 0:,.0f} chars"
     if ctx.params["languages"]:
-        before, _, _ = language_shares(ctx.parent, column)
-        after, _, _ = language_shares(ctx.table, column)
+        before = language_shares(ctx.parent, column)[0]
+        after = language_shares(ctx.table, column)[0]
         langs = sorted(set(before) | set(after))
         value = psi(np.array([before.get(k, 0.0) for k in langs]), np.array([after.get(k, 0.0) for k in langs]))
         measures.append(Measure("language drift (PSI)", value, ctx.params["max_language_psi"]))

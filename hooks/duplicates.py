@@ -8,7 +8,7 @@ the parent already holds, e.g. a crawl ingested twice under new ids.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from corpusgit.quality.api import BuiltinCheck, CheckContext, Measure, Outcome, Param
@@ -30,7 +30,7 @@ def _value_facts(params: Mapping[str, Any]) -> list[Fact]:
     return [Fact("rowhash")] if column == WHOLE_ROW else [Fact("texthash", column), Fact("chars", column)]
 
 
-def needs(params: Mapping[str, Any]) -> list[Fact]:
+def needs(params: Mapping[str, Any], columns: Sequence[str]) -> list[Fact]:
     from corpusgit.quality.facts import Fact
 
     extra = [Fact("rowhash")] if params["max_parent_ratio"] is not None else []
@@ -62,15 +62,23 @@ def repeated(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
 
 
 def member(hi: np.ndarray, lo: np.ndarray, set_hi: np.ndarray, set_lo: np.ndarray) -> np.ndarray:
-    """True where the 128-bit value (hi, lo) is in the set given as (set_hi, set_lo)."""
+    """True where the 128-bit value (hi, lo) is in the set given as (set_hi, set_lo): a binary
+    search on the lo lane, confirmed on the hi lane (vectorised; equal lo lanes with different
+    hi lanes are astronomically rare and take a short loop)."""
     import numpy as np
 
-    pair = np.dtype([("lo", "<u8"), ("hi", "<u8")])
-    probe = np.empty(len(lo), dtype=pair)
-    probe["lo"], probe["hi"] = lo, hi
-    known = np.empty(len(set_lo), dtype=pair)
-    known["lo"], known["hi"] = set_lo, set_hi
-    return np.isin(probe, known)
+    found = np.zeros(len(lo), dtype=bool)
+    if not len(lo) or not len(set_lo):
+        return found
+    order = np.lexsort((set_hi, set_lo))
+    s_lo, s_hi = set_lo[order], set_hi[order]
+    pos = np.minimum(np.searchsorted(s_lo, lo), len(s_lo) - 1)
+    same_lo = s_lo[pos] == lo
+    found = np.asarray(same_lo & (s_hi[pos] == hi), dtype=bool)
+    for i in np.flatnonzero(same_lo & ~found).tolist():
+        end = int(np.searchsorted(s_lo, lo[i], side="right"))
+        found[i] = bool((s_hi[pos[i]:end] == hi[i]).any())
+    return found
 
 
 def run(ctx: CheckContext) -> Outcome:

@@ -7,7 +7,7 @@ blank texts (``und``) are left out of the shares.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from corpusgit.quality.api import BuiltinCheck, CheckContext, Measure, Outcome, Param
@@ -20,39 +20,40 @@ if TYPE_CHECKING:
     from corpusgit.quality.table import TableData
 
 
-def needs(params: Mapping[str, Any]) -> list[Fact]:
+def needs(params: Mapping[str, Any], columns: Sequence[str]) -> list[Fact]:
     from corpusgit.quality.facts import Fact
 
     return [Fact("lang", params["column"])]
 
 
-def language_shares(table: TableData, column: str) -> tuple[dict[str, float], np.ndarray, int]:
-    """(share per language over sampled non-blank rows, per-row language or "", sample size)."""
+def language_shares(table: TableData, column: str) -> tuple[dict[str, float], np.ndarray, list[str], int]:
+    """(share per language over sampled non-blank rows, per-row language code (-1: not
+    sampled), the codes' names, sample size). Works on integer codes: tables have many rows."""
     import numpy as np
 
     from corpusgit.detect.language import UNDETERMINED
     from corpusgit.quality.facts import Fact
 
     fact = table.fact(Fact("lang", column))
-    vocab = np.append(fact["vocab"].astype(object), "")
-    langs = vocab[fact["codes"]]  # code -1 picks the trailing ""
-    sampled = (langs != "") & (langs != UNDETERMINED)
-    names, counts = np.unique(langs[sampled], return_counts=True)
-    total = int(sampled.sum())
-    return {str(n): ratio(int(c), total) for n, c in zip(names, counts)}, langs, total
+    names = [str(v) for v in fact["vocab"]]
+    codes = fact["codes"]
+    counts = np.bincount(codes[codes >= 0], minlength=len(names))
+    if UNDETERMINED in names:
+        counts[names.index(UNDETERMINED)] = 0
+    total = int(counts.sum())
+    return {n: ratio(int(c), total) for n, c in zip(names, counts) if c}, codes, names, total
 
 
 def run(ctx: CheckContext) -> Outcome:
     import numpy as np
 
-    from corpusgit.detect.language import UNDETERMINED
-
-    shares, langs, total = language_shares(ctx.table, ctx.params["column"])
+    shares, codes, names, total = language_shares(ctx.table, ctx.params["column"])
     allowed = ctx.params["allowed"]
     measures = []
-    offending = np.zeros(len(langs), dtype=bool)
+    offending = np.zeros(len(codes), dtype=bool)
     if allowed:
-        offending = (langs != "") & (langs != UNDETERMINED) & ~np.isin(langs, list(allowed))
+        other = [i for i, n in enumerate(names) if n not in allowed and shares.get(n)]
+        offending = np.isin(codes, other)
         measures.append(Measure("share in other languages", sum(v for k, v in shares.items() if k not in allowed), ctx.params["max_other"]))
     for lang, bound in sorted(ctx.params["min_share"].items()):
         measures.append(Measure(f"share {lang}", shares.get(lang, 0.0), bound, ">="))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from corpusgit.quality.api import BuiltinCheck, CheckContext, Measure, Outcome, Param
@@ -12,14 +12,10 @@ if TYPE_CHECKING:
     from corpusgit.quality.facts import Fact
 
 
-def _columns(params: Mapping[str, Any], names: list[str]) -> list[str]:
-    return list(params["columns"]) if params["columns"] else names
-
-
-def needs(params: Mapping[str, Any]) -> list[Fact]:
+def needs(params: Mapping[str, Any], columns: Sequence[str]) -> list[Fact]:
     from corpusgit.quality.facts import Fact
 
-    return [Fact("nulls", c) for c in (params["columns"] or ())]
+    return [Fact("nulls", c) for c in (params["columns"] or columns)]
 
 
 def run(ctx: CheckContext) -> Outcome:
@@ -27,8 +23,7 @@ def run(ctx: CheckContext) -> Outcome:
 
     from corpusgit.quality.facts import Fact
 
-    columns = _columns(ctx.params, list(ctx.table.schema.names))
-    ctx.table.facts.ensure(ctx.table.work([Fact("nulls", c) for c in columns]))
+    columns = list(ctx.params["columns"] or ctx.table.schema.names)
     limit = ctx.params["max_ratio"]
     worst, worst_col, worst_mask = -1.0, "", np.zeros(ctx.table.num_rows, dtype=bool)
     over = []

@@ -4,7 +4,7 @@ found, never the value: reports are kept in history."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from corpusgit.detect.pii import KINDS
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from corpusgit.quality.facts import Fact
 
 
-def needs(params: Mapping[str, Any]) -> list[Fact]:
+def needs(params: Mapping[str, Any], columns: Sequence[str]) -> list[Fact]:
     from corpusgit.quality.facts import Fact
 
     return [Fact("pii", params["column"])]

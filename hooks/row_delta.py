@@ -6,7 +6,7 @@ is what a reviewer of a cleaning step wants to see (the old row is gone from the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from corpusgit.quality.api import BuiltinCheck, CheckContext, Measure, Outcome, Param
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from corpusgit.quality.facts import Fact
 
 
-def needs(params: Mapping[str, Any]) -> list[Fact]:
+def needs(params: Mapping[str, Any], columns: Sequence[str]) -> list[Fact]:
     from corpusgit.quality.facts import Fact
 
     return [Fact("rowhash")]

@@ -101,6 +101,8 @@ def cn_id_valid(text: str) -> bool:
 def ipv6_valid(text: str) -> bool:
     """A real IPv6 address with at least three non-empty groups: ``::1`` or ``a[1::2]`` slices
     are too short to identify anyone and too common in code to flag."""
+    if "::" not in text and text.count(":") != 7:
+        return False  # neither compressed nor full: times (12:30:45) and the like, rejected cheaply
     try:
         ipaddress.IPv6Address(text)
     except ValueError:
@@ -118,6 +120,7 @@ class Detector:
     description: str
     context: Callable[[str, str], bool] | None = None
     validate: Callable[[str], bool] | None = None
+    family: str = ""  # detectors of one family share a narrowing pass (digit runs, mostly)
 
     @property
     def plain(self) -> bool:
@@ -131,6 +134,7 @@ class Detector:
 
 
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+DIGITS = "digits"  # the family of detectors that need a run of digits
 
 DETECTORS: dict[str, Detector] = {
     d.name: d
@@ -147,6 +151,7 @@ DETECTORS: dict[str, Detector] = {
             r"1[3-9][0-9][ \-]?[0-9]{4}",
             "mainland-China mobile numbers (13x-19x, optional +86)",
             _apart_from_digits,
+            family=DIGITS,
         ),
         Detector(
             "phone",
@@ -155,12 +160,16 @@ DETECTORS: dict[str, Detector] = {
             r"[0-9]{3}[ .\-][0-9]{4}|\+[0-9]{8}",
             "formatted phone numbers ((555) 123-4567, +1 555 123 4567) and E.164 (+4420...)",
             _apart_from_digits,
+            family=DIGITS,
         ),
-        Detector("ipv4", rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}", r"[0-9]\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]", "IPv4 addresses", _ipv4_context),
+        Detector("ipv4", rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}", r"[0-9]\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]", "IPv4 addresses", _ipv4_context, family=DIGITS),
         Detector(
             "ipv6",
             r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}",
-            r"[0-9A-Fa-f]:[0-9A-Fa-f]{0,4}:",  # an accepted match has 3+ groups, so this
+            # An accepted address has 3+ non-empty groups and either "::" (with a group on each
+            # side, or two groups after/before it) or all eight groups; times and reST "::" fail.
+            r"[0-9A-Fa-f]::[0-9A-Fa-f]|::[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]|[0-9A-Fa-f]:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}::"
+            r"|[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){7}",
             "IPv6 addresses (3+ groups)",
             _ipv6_context,
             ipv6_valid,
@@ -172,6 +181,7 @@ DETECTORS: dict[str, Detector] = {
             "payment card numbers (issuer prefix + Luhn)",
             _apart_from_digits,
             card_valid,
+            family=DIGITS,
         ),
         Detector(
             "cn_id",
@@ -180,6 +190,7 @@ DETECTORS: dict[str, Detector] = {
             "Chinese resident identity numbers (GB 11643 checksum)",
             _id_context,
             cn_id_valid,
+            family=DIGITS,
         ),
     )
 }
@@ -221,14 +232,14 @@ def find_pii(text: str, kinds: Iterable[str] | None = None) -> list[PiiMatch]:
 def count_pii(values: pa.Array | pa.ChunkedArray, kinds: Iterable[str] | None = None) -> dict[str, np.ndarray]:
     """Matches per row and kind (uint32; null rows count 0), scanning in C++.
 
-    One RE2 pass with every detector's ``prefilter`` (a necessary condition, cheaper for RE2
-    than the full patterns) finds the rows worth scanning; each detector then makes one pass
-    over those rows only. Detectors without context or validator are counted by RE2 directly;
-    the others get their candidate matches bracketed by ``MARK`` (one RE2 replace on the rows
-    that have any), so Python looks only at candidates, never at the text between them.
+    Rows are narrowed in stages, each an RE2 pass over the rows left by the previous one: the
+    union of every detector's ``prefilter`` (a necessary condition, cheaper for RE2 than the full
+    pattern), then the union of a family's prefilters (the digit-based detectors share one),
+    then each detector's own prefilter. Detectors without context or validator are then counted
+    by RE2 directly; the others get their candidate matches bracketed by ``MARK`` (one RE2
+    replace), so Python looks only at candidates, never at the text between them.
     """
     import numpy as np
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     chosen = resolve_kinds(kinds)
@@ -236,31 +247,44 @@ def count_pii(values: pa.Array | pa.ChunkedArray, kinds: Iterable[str] | None = 
     counts = {kind: np.zeros(len(arr), dtype=np.uint32) for kind in chosen}
     if not chosen or len(arr) == 0:
         return counts
-    union = "|".join(f"(?:{DETECTORS[k].prefilter})" for k in chosen)
-    rows = np.flatnonzero(bool_mask(pc.match_substring_regex(arr, union)))
+    rows, sub = _narrow(arr, np.arange(len(arr)), [DETECTORS[k].prefilter for k in chosen])
     if len(rows) == 0:
         return counts
-    sub = arr.take(pa.array(rows))
     had_mark = bool_mask(pc.match_substring_regex(sub, MARK))
-    originals = sub.filter(pa.array(had_mark)).to_pylist() if had_mark.any() else []
-    fallback = dict(zip(np.flatnonzero(had_mark).tolist(), originals))
+    fallback = set(rows[had_mark].tolist())
+    families: dict[str, list[str]] = {}
     for kind in chosen:
-        det = DETECTORS[kind]
-        target = counts[kind]
-        if det.plain:
-            target[rows] = np.asarray(pc.count_substring_regex(sub, det.pattern).fill_null(0), dtype=np.uint32)
-            continue
-        hit = np.flatnonzero(bool_mask(pc.match_substring_regex(sub, det.pattern)))
-        if len(hit) == 0:
-            continue
-        marked = pc.replace_substring_regex(sub.take(pa.array(hit)), det.pattern, MARK + r"\0" + MARK)
-        for j, text in zip(hit.tolist(), marked.to_pylist()):
-            original = fallback.get(j)
-            if original is None:
-                target[rows[j]] = _count_marked(det, text)
-            else:
-                target[rows[j]] = sum(1 for m in _COMPILED[kind].finditer(original) if det.accepts(original, m.start(), m.end()))
+        families.setdefault(DETECTORS[kind].family or kind, []).append(kind)
+    for members in families.values():
+        fam_rows, fam = (rows, sub) if len(members) == 1 else _narrow(sub, rows, [DETECTORS[k].prefilter for k in members])
+        for kind in members:
+            det = DETECTORS[kind]
+            if det.plain:
+                counts[kind][fam_rows] = np.asarray(pc.count_substring_regex(fam, det.pattern).fill_null(0), dtype=np.uint32)
+                continue
+            hit_rows, hits = _narrow(fam, fam_rows, [det.prefilter])
+            if not len(hit_rows):
+                continue
+            marked = pc.replace_substring_regex(hits, det.pattern, MARK + r"\0" + MARK).to_pylist()
+            originals = hits.to_pylist() if fallback.intersection(hit_rows.tolist()) else None
+            for j, (row, text) in enumerate(zip(hit_rows.tolist(), marked)):
+                if originals is not None and row in fallback:
+                    text = originals[j]
+                    counts[kind][row] = sum(1 for m in _COMPILED[kind].finditer(text) if det.accepts(text, m.start(), m.end()))
+                else:
+                    counts[kind][row] = _count_marked(det, text)
     return counts
+
+
+def _narrow(arr: pa.Array, rows: np.ndarray, patterns: list[str]) -> tuple[np.ndarray, pa.Array]:
+    """The rows of ``arr`` matching any of ``patterns``: (their numbers in the original column,
+    their values)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    keep = np.flatnonzero(bool_mask(pc.match_substring_regex(arr, "|".join(f"(?:{p})" for p in patterns))))
+    return rows[keep], arr.take(pa.array(keep))
 
 
 def _count_marked(det: Detector, marked: str) -> int:

@@ -107,8 +107,8 @@ class BuiltinCheck:
     description: str
     run: Callable[[CheckContext], Outcome]
     params: tuple[Param, ...] = ()
-    needs: Callable[[Mapping[str, Any]], list[Fact]] = field(default=lambda p: [])
-    parent_needs: Callable[[Mapping[str, Any]], list[Fact]] = field(default=lambda p: [])
+    needs: Callable[[Mapping[str, Any], Sequence[str]], list[Fact]] = field(default=lambda params, columns: [])  # (params, column names)
+    parent_needs: Callable[[Mapping[str, Any], Sequence[str]], list[Fact]] = field(default=lambda params, columns: [])
     requires_language: Callable[[Mapping[str, Any]], bool] = field(default=lambda p: False)
 
     def defaults(self) -> dict[str, Any]:

@@ -11,9 +11,9 @@ bytes per row and fact, small next to the kilobytes of text they summarise; the 
 that one table's facts sit in memory during a check (~50 bytes per row for every built-in).
 
 A chunk's facts live in one file, ``<cache>/<id[:2]>/<id>.npz`` (arrays named
-``<fact digest>.<field>``), rewritten atomically when facts are added: one fsync per chunk
-rather than per chunk and fact. The cache is derived data: deleting it only costs time, and a
-file that does not load is recomputed.
+``<fact digest>.<field>``), replaced atomically when facts are added: one file per chunk rather
+than per chunk and fact. The cache is derived data: deleting it only costs time, and a file that
+does not load is recomputed.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import tempfile
 import threading
 import zipfile
 from collections.abc import Callable, Iterable
@@ -35,7 +36,6 @@ import pyarrow.compute as pc
 from corpusgit.detect.columns import string_array
 from corpusgit.detect.terms import TermList
 from corpusgit.errors import CorpusGitError
-from corpusgit.store.atomic import write_atomic
 from corpusgit.table.hashing import array_lanes, binary_to_lanes, column_seed
 from corpusgit.table.schema import ROW_HASH_COLUMN
 
@@ -283,12 +283,21 @@ class FactStore:
             return {}  # a torn or foreign file: recompute and overwrite it
 
     def _write(self, key: str, arrays: Arrays) -> None:
+        """Atomic (a reader sees the old file or the new one) but not fsynced: after a crash a
+        torn file fails to load and is recomputed, so durability would only cost time."""
         path = self._path(key)
         if path is None:
             return
         buf = io.BytesIO()
         np.savez(buf, **arrays)  # type: ignore[arg-type]
-        write_atomic(path, buf.getvalue())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{key[:12]}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(buf.getvalue())
+            os.replace(tmp, path)
+        except OSError:
+            Path(tmp).unlink(missing_ok=True)  # a full or read-only disk only costs a recomputation
 
 
 def empty_fact(fact: Fact) -> Arrays:

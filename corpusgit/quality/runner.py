@@ -229,9 +229,9 @@ def _prefetch(specs: Sequence[CheckSpec], pairs: Sequence[tuple[TableData, Table
             if check is None or not spec.applies_to(table.path):
                 continue
             try:
-                work.extend(table.work(check.needs(spec.params)))
+                work.extend(table.work(check.needs(spec.params, table.schema.names)))
                 if parent is not None:
-                    work.extend(parent.work(check.parent_needs(spec.params)))
+                    work.extend(parent.work(check.parent_needs(spec.params, parent.schema.names)))
             except CorpusGitError:
                 continue
     try:

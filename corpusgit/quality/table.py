@@ -19,6 +19,8 @@ from corpusgit.table.hashing import lanes_to_binary, row_lanes
 from corpusgit.table.model import TableObject
 from corpusgit.table.schema import ROW_HASH_COLUMN, canonical_schema
 
+FETCH_CHUNKS = 4  # decoded chunks kept for sample rows (~8 MiB each): reports show few rows
+
 
 class TableData:
     """A table's schema, rows and facts; facts are gathered lazily and memoised."""
@@ -45,6 +47,7 @@ class TableData:
         self.file = file  # the file on disk, for plain files (external commands read it directly)
         self._reader = reader
         self._memo: dict[Fact, Arrays] = {}
+        self._loaded: dict[tuple[str, tuple[str, ...]], pa.Table] = {}
 
     # -- construction ----------------------------------------------------------------------------
     @classmethod
@@ -197,15 +200,24 @@ class TableData:
                 continue
             ends = np.cumsum(layout.seg_rows)
             segs = np.searchsorted(ends, np.asarray(rows, dtype=np.int64), side="right")
-            loaded: dict[int, pa.Table] = {}
             for k, (row, seg) in enumerate(zip(rows, segs.tolist())):
                 chunk_index = int(layout.seg_chunk[seg])
                 offset = int(layout.seg_start[seg]) + int(row) - int(ends[seg] - layout.seg_rows[seg])
-                if chunk_index not in loaded:
-                    loaded[chunk_index] = layout.load(chunk_index, wanted)
-                piece = loaded[chunk_index].slice(offset, 1).to_pylist()[0]
+                piece = self._chunk(layout, chunk_index, wanted).slice(offset, 1).to_pylist()[0]
                 out[k].update({c: piece[c] for c in wanted})
         return out
+
+    def _chunk(self, layout: GroupLayout, index: int, columns: list[str]) -> pa.Table:
+        """A decoded chunk for ``fetch``; the last few are kept, since the samples of several
+        checks often fall in the same chunks."""
+        key = (layout.keys[index], tuple(columns))
+        table = self._loaded.pop(key, None)
+        if table is None:
+            table = layout.load(index, columns)
+        self._loaded[key] = table
+        while len(self._loaded) > FETCH_CHUNKS:
+            del self._loaded[next(iter(self._loaded))]
+        return table
 
 
 def _canonical(table: pa.Table, schema: pa.Schema, path: str) -> pa.Table:
