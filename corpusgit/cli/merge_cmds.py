@@ -30,6 +30,7 @@ def merge(
     no_ff: bool = typer.Option(False, "--no-ff", help="Create a merge commit even when a fast-forward is possible."),
     continue_: bool = typer.Option(False, "--continue", help="Commit the merge once every conflict is resolved."),
     abort: bool = typer.Option(False, "--abort", help="Give up and restore the pre-merge state."),
+    no_verify: bool = typer.Option(False, "--no-verify", help="Skip pre-merge quality checks (a branch's required checks still run)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Three-way merge: tables merge by rows (keyless) or cells (keyed), blobs as files."""
@@ -37,7 +38,7 @@ def merge(
 
     repo = Repo.open()
     if continue_:
-        oid = api.merge_continue(repo)
+        oid = api.merge_continue(repo, no_verify)
         out.print(f"merge committed as {oid[:12]}")
         return
     if abort:
@@ -46,7 +47,7 @@ def merge(
         return
     if rev is None:
         raise typer.BadParameter("name a branch or commit to merge (or pass --continue / --abort)")
-    outcome = api.merge(repo, rev, strategy_option or "mark", allow_unrelated, message, no_ff, progress_for(quiet))
+    outcome = api.merge(repo, rev, strategy_option or "mark", allow_unrelated, message, no_ff, progress_for(quiet), no_verify)
     _report(outcome, rev)
 
 

@@ -15,6 +15,7 @@ from corpusgit.merge.trees import Entries, TreeMerge, merge_trees
 from corpusgit.objects import BLOB, Tree, read_commit, read_commit_tree
 from corpusgit.progress import NULL_PROGRESS, Progress
 from corpusgit.revparse import resolve_commit
+from corpusgit.store.canonical import ObjectId
 from corpusgit.worktree import status
 
 if TYPE_CHECKING:
@@ -63,7 +64,14 @@ def virtual_base(repo: Repo, a: str, b: str, progress: Progress) -> Entries | No
 
 
 def merge(
-    repo: Repo, rev: str, prefer: str = "mark", allow_unrelated: bool = False, message: str | None = None, no_ff: bool = False, progress: Progress = NULL_PROGRESS
+    repo: Repo,
+    rev: str,
+    prefer: str = "mark",
+    allow_unrelated: bool = False,
+    message: str | None = None,
+    no_ff: bool = False,
+    progress: Progress = NULL_PROGRESS,
+    no_verify: bool = False,
 ) -> MergeOutcome:
     if prefer not in PREFERENCES:
         raise BadInput(f"unknown strategy option '{prefer}'", hint="use -X ours or -X theirs")
@@ -72,6 +80,7 @@ def merge(
     if is_ancestor(repo, theirs, head):
         return MergeOutcome("up-to-date", head, {})
     if is_ancestor(repo, head, theirs) and not no_ff:
+        _gate_fast_forward(repo, theirs, head, no_verify)
         switch_tree(repo, Tree(entries_of(repo, theirs)), False, progress)
         repo.refs.update_head(theirs, head, f"merge {rev}: fast-forward")
         return MergeOutcome("fast-forward", theirs, {})
@@ -79,7 +88,18 @@ def merge(
     if base is None and not allow_unrelated:
         raise BadInput(f"refusing to merge unrelated histories ('{rev}' shares no commit with HEAD)", hint="pass --allow-unrelated-histories if this is intended")
     state = MergeState("merge", theirs, head, message or f"Merge '{rev}'", True)
-    return _three_way(repo, base or {}, head, entries_of(repo, theirs), state, prefer, progress)
+    return _three_way(repo, base or {}, head, entries_of(repo, theirs), state, prefer, progress, no_verify)
+
+
+def _gate_fast_forward(repo: Repo, theirs: str, head: str, no_verify: bool) -> None:
+    """A fast-forward moves the branch without a commit, so its pre-merge checks (and the
+    branch's required ones) run here; a failing check leaves everything as it was."""
+    from corpusgit.quality import run_hooks, table_changes
+    from corpusgit.refs import HEADS
+
+    target = repo.refs.head_target()
+    branch = target[len(HEADS):] if target and target.startswith(HEADS) else None
+    run_hooks(repo, "pre-merge", table_changes(repo, read_commit_tree(repo.store, theirs), ObjectId(head)), branch, no_verify)
 
 
 def revert(repo: Repo, rev: str, prefer: str = "mark", progress: Progress = NULL_PROGRESS) -> MergeOutcome:
@@ -108,7 +128,9 @@ def _replay(repo: Repo, rev: str, operation: str, prefer: str, progress: Progres
     return _three_way(repo, parent, head, entries_of(repo, target), state, prefer, progress)
 
 
-def _three_way(repo: Repo, base: Entries, head: str, theirs: Entries, state: MergeState, prefer: str, progress: Progress) -> MergeOutcome:
+def _three_way(
+    repo: Repo, base: Entries, head: str, theirs: Entries, state: MergeState, prefer: str, progress: Progress, no_verify: bool = False
+) -> MergeOutcome:
     result: TreeMerge = merge_trees(repo, base, entries_of(repo, head), theirs, prefer, progress)
     switch_tree(repo, Tree(result.entries), False, progress)
     if result.conflicts:
@@ -116,14 +138,15 @@ def _three_way(repo: Repo, base: Entries, head: str, theirs: Entries, state: Mer
         write_state(repo.cgit, state)
         _write_blob_markers(repo, result.conflicts)
         return MergeOutcome("conflicts", None, result.conflicts)
-    oid = _record(repo, state)
+    oid = _record(repo, state, no_verify)
     return MergeOutcome("merged", oid, {})
 
 
-def _record(repo: Repo, state: MergeState) -> str:
-    """Commit the merged index; ``commit`` adds the second parent and clears the state."""
+def _record(repo: Repo, state: MergeState, no_verify: bool = False) -> str:
+    """Commit the merged index; ``commit`` runs the pre-merge checks, adds the second parent
+    and clears the state."""
     write_state(repo.cgit, state)
-    return commit(repo, state.message).id
+    return commit(repo, state.message, no_verify=no_verify).id
 
 
 def _write_blob_markers(repo: Repo, conflicts: dict[str, PathConflict]) -> None:
@@ -143,12 +166,12 @@ def _nl(data: bytes) -> bytes:
     return data if data.endswith(b"\n") or not data else data + b"\n"
 
 
-def merge_continue(repo: Repo) -> str:
+def merge_continue(repo: Repo, no_verify: bool = False) -> str:
     state = _state(repo)
     if state.conflicts:
         names = ", ".join(sorted(state.conflicts)[:5])
         raise MergeConflict(f"unresolved conflicts remain in: {names}", hint="resolve them with 'cgit resolve <path> --ours|--theirs|--union|--from FILE'")
-    return _record(repo, state)
+    return _record(repo, state, no_verify)
 
 
 def merge_abort(repo: Repo, progress: Progress = NULL_PROGRESS) -> str:
