@@ -1,7 +1,7 @@
 """Training mixes: one hash names an exact, replayable sequence of documents.
 
-``create_mix`` turns a spec into a stored mix; ``open`` streams it back. Heavy modules load only
-when a mix is used, so ``import corpusgit.mix`` stays cheap for the CLI.
+``cgit mix create`` (``corpusgit.mix.create.create_mix``) plans and stores a mix; ``open`` streams
+it back. Heavy modules load only when a mix is used, so ``import corpusgit.mix`` stays cheap.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from corpusgit.mix.reader import BATCH_SIZE, MixReader
+    from corpusgit.mix.reader import MixReader
     from corpusgit.repo import Repo
 
 
