@@ -48,9 +48,13 @@ def translate_os_error(exc: OSError, path: Path) -> CorpusGitError:
 
 
 @contextmanager
-def _temp_beside(path: Path) -> Iterator[Path]:
+def _temp_beside(path: Path, sync_dir: bool = True) -> Iterator[Path]:
     """A temp file next to ``path`` that replaces it (fsynced, then renamed) if the block
-    completes, and is removed otherwise; write errors become one-line errors."""
+    completes, and is removed otherwise; write errors become one-line errors.
+
+    ``sync_dir=False`` skips the directory fsync, for private staging directories whose
+    entries are made durable when they are published.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -59,7 +63,8 @@ def _temp_beside(path: Path) -> Iterator[Path]:
         yield Path(tmp)
         sync_file(Path(tmp))
         os.replace(tmp, path)
-        fsync_dir(path.parent)
+        if sync_dir:
+            fsync_dir(path.parent)
     except OSError as exc:
         _unlink_quietly(tmp)
         raise translate_os_error(exc, path) from exc
@@ -69,15 +74,15 @@ def _temp_beside(path: Path) -> Iterator[Path]:
 
 
 @contextmanager
-def atomic_file(path: Path) -> Iterator[BinaryIO]:
+def atomic_file(path: Path, sync_dir: bool = True) -> Iterator[BinaryIO]:
     """Yield a binary file that replaces ``path`` only if the block completes."""
-    with _temp_beside(path) as tmp, open(tmp, "wb") as handle:
+    with _temp_beside(path, sync_dir) as tmp, open(tmp, "wb") as handle:
         yield handle
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes, sync_dir: bool = True) -> None:
     """Replace ``path`` with ``data`` atomically and durably."""
-    with atomic_file(path) as handle:
+    with atomic_file(path, sync_dir) as handle:
         handle.write(data)
 
 

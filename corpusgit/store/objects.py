@@ -114,6 +114,11 @@ class ObjectStore:
                     if not entry.name.startswith("."):
                         yield ObjectId(fan.name + entry.name)
 
+    def _write(self, oid: str, data: bytes) -> None:
+        """Write an object file. Staged files skip the directory fsync: publishing renames
+        them and syncs the destination directories once."""
+        write_atomic(self._target(oid), data, sync_dir=self._staging is None)
+
     def _target(self, oid: str) -> Path:
         base = self._staging if self._staging is not None else self.root
         return base / oid[:2] / oid[2:]
@@ -167,7 +172,7 @@ class ObjectStore:
         data = canonical_json(obj)
         oid = object_id(data)
         if not self.has(oid):
-            write_atomic(self._target(oid), zlib.compress(data, META_LEVEL))
+            self._write(oid, zlib.compress(data, META_LEVEL))
         return oid
 
     def get_meta(self, oid: str, needed_by: str | None = None) -> dict[str, Any]:
@@ -219,7 +224,7 @@ class ObjectStore:
         if data is not None and object_id(data) == oid:
             import pyarrow as pa
 
-            write_atomic(self._target(oid), pa.compress(data, codec=CODEC, asbytes=True) + _size_trailer(len(data)))
+            self._write(oid, pa.compress(data, codec=CODEC, asbytes=True) + _size_trailer(len(data)))
             return oid
         return self._put_large_blob(src, oid)
 
@@ -286,7 +291,7 @@ class ObjectStore:
     def put_raw(self, oid: str, data: bytes) -> None:
         """Store bytes whose id the caller derived from logical content (chunks)."""
         if not self.has(oid):
-            write_atomic(self._target(oid), data)
+            self._write(oid, data)
 
     def read_raw(self, oid: str, needed_by: str | None = None) -> bytes:
         """Bytes of a raw object; the caller verifies them against its recorded checksum."""
