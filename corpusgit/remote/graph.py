@@ -17,7 +17,6 @@ from typing import Any
 
 from corpusgit.objects import TABLE, Commit, Tree, read_commit, read_tree
 from corpusgit.reach import BLOB, CHUNK, COMMIT, META, MIXES, RAW, TREE
-from corpusgit.refs import HEADS, TAGS
 from corpusgit.store.canonical import is_object_id
 from corpusgit.store.objects import LARGE_MAGIC, ObjectStore
 from corpusgit.table.model import ChunkRef, TableObject
@@ -25,7 +24,6 @@ from corpusgit.table.model import ChunkRef, TableObject
 ANY = "any"  # kind unknown until the bytes arrive (a partial clone's on-demand fetch)
 METADATA_KINDS = (COMMIT, TREE, TABLE, META)
 DATA_KINDS = (BLOB, CHUNK, RAW)
-REF_PREFIXES = (HEADS, TAGS, MIXES)
 _ZSTD_FRAME = b"\x28\xb5\x2f\xfd"
 _PARQUET = b"PAR1"
 

@@ -26,7 +26,6 @@ class RemotePromisor:
         self.remote = remote
         self._backend: Backend | None = None
         self._lock = threading.Lock()
-        self.fetched = 0
 
     def _open(self) -> Backend:
         with self._lock:
@@ -36,11 +35,7 @@ class RemotePromisor:
 
     def fetch(self, store: ObjectStore, oid: str) -> bool:
         with Incoming(store, self._open(), self.remote) as incoming:
-            found = incoming.receive(Wanted(oid, ANY)) is not None
-        if found:
-            with self._lock:
-                self.fetched += 1
-        return found
+            return incoming.receive(Wanted(oid, ANY)) is not None
 
 
 def promisor_for(cgit_dir: Path) -> Promisor | None:

@@ -135,3 +135,11 @@ def test_clone_of_a_non_bare_repository_and_push_to_its_checked_out_branch(origi
     line, hint = error_lines(cgit(copy.root, "push", code=2))
     assert "checked out" in line and "bare" in hint
     cgit(copy.root, "push", "origin", "main:other", code=2)  # not a valid branch name
+
+
+def test_transfer_progress_bar_drives_a_push(origin: Repo, new_spec: Callable[[str], RemoteSpec]) -> None:
+    """The CLI's bar (bytes, speed, object count) takes the library's per-object advances."""
+    from corpusgit.cli.remote_cmds import _TransferBar
+
+    attach(origin, new_spec("dir"))
+    assert push(origin, progress=_TransferBar(), jobs=4).objects > 0
