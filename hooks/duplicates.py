@@ -51,13 +51,23 @@ def _values(table: TableData, column: str) -> tuple[np.ndarray, np.ndarray, np.n
 
 
 def repeated(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
-    """True for every row whose value occurred in an earlier row (first occurrences stay False)."""
+    """True for every row whose value occurred in an earlier row (first occurrences stay False).
+
+    Sorted by the lo lane only (a stable sort keeps row order within equal values); a run of
+    equal lo lanes holding different hi lanes is astronomically rare and redone exactly.
+    """
     import numpy as np
 
-    order = np.lexsort((np.arange(len(lo)), hi, lo))
-    same = (lo[order][1:] == lo[order][:-1]) & (hi[order][1:] == hi[order][:-1])
+    order = np.argsort(lo, kind="stable")
+    s_lo, s_hi = lo[order], hi[order]
+    same_lo = s_lo[1:] == s_lo[:-1]
     out = np.zeros(len(lo), dtype=bool)
-    out[order[1:][same]] = True
+    out[order[1:][same_lo & (s_hi[1:] == s_hi[:-1])]] = True
+    for value in np.unique(s_lo[1:][same_lo & (s_hi[1:] != s_hi[:-1])]).tolist():
+        seen: set[int] = set()
+        for i in np.flatnonzero(lo == value).tolist():
+            out[i] = int(hi[i]) in seen
+            seen.add(int(hi[i]))
     return out
 
 
@@ -70,7 +80,7 @@ def member(hi: np.ndarray, lo: np.ndarray, set_hi: np.ndarray, set_lo: np.ndarra
     found = np.zeros(len(lo), dtype=bool)
     if not len(lo) or not len(set_lo):
         return found
-    order = np.lexsort((set_hi, set_lo))
+    order = np.argsort(set_lo)
     s_lo, s_hi = set_lo[order], set_hi[order]
     pos = np.minimum(np.searchsorted(s_lo, lo), len(s_lo) - 1)
     same_lo = s_lo[pos] == lo

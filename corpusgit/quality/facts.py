@@ -10,7 +10,7 @@ is then computed from the gathered arrays, correct for any segment layout. The c
 bytes per row and fact, small next to the kilobytes of text they summarise; the bound is
 that one table's facts sit in memory during a check (~50 bytes per row for every built-in).
 
-A chunk's facts live in one file, ``<cache>/<id[:2]>/<id>.npz`` (arrays named
+A chunk's facts live in one file, ``<cache>/<id[:2]>/<id>.facts`` (arrays named
 ``<fact digest>.<field>``), replaced atomically when facts are added: one file per chunk rather
 than per chunk and fact. The cache is derived data: deleting it only costs time, and a file that
 does not load is recomputed.
@@ -19,11 +19,10 @@ does not load is recomputed.
 from __future__ import annotations
 
 import hashlib
-import io
+import json
 import os
 import tempfile
 import threading
-import zipfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import xxhash
 
 from corpusgit.detect.columns import string_array
 from corpusgit.detect.terms import TermList
@@ -270,34 +270,66 @@ class FactStore:
                 self.chunks_cached += 1
 
     def _path(self, key: str) -> Path | None:
-        return None if self.cache_dir is None else self.cache_dir / key[:2] / f"{key}.npz"
+        return None if self.cache_dir is None else self.cache_dir / key[:2] / f"{key}.facts"
 
     def _read(self, key: str) -> Arrays:
         path = self._path(key)
-        if path is None or not path.exists():
+        if path is None:
             return {}
         try:
-            with np.load(path, allow_pickle=False) as data:
-                return {name: data[name] for name in data.files}
-        except (OSError, ValueError, zipfile.BadZipFile, EOFError):
-            return {}  # a torn or foreign file: recompute and overwrite it
+            return decode_arrays(path.read_bytes())
+        except (OSError, ValueError):
+            return {}  # absent, torn or foreign: recompute and overwrite it
 
     def _write(self, key: str, arrays: Arrays) -> None:
         """Atomic (a reader sees the old file or the new one) but not fsynced: after a crash a
-        torn file fails to load and is recomputed, so durability would only cost time."""
+        torn file fails its checksum and is recomputed, so durability would only cost time."""
         path = self._path(key)
         if path is None:
             return
-        buf = io.BytesIO()
-        np.savez(buf, **arrays)  # type: ignore[arg-type]
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{key[:12]}.", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(buf.getvalue())
+                handle.write(encode_arrays(arrays))
             os.replace(tmp, path)
         except OSError:
             Path(tmp).unlink(missing_ok=True)  # a full or read-only disk only costs a recomputation
+
+
+_MAGIC = b"CGF1"  # cached facts, format 1: magic, header length, JSON header, aligned array bytes
+_ALIGN = 8
+
+
+def encode_arrays(arrays: Arrays) -> bytes:
+    """One file for all of a chunk's facts: a JSON header (name -> dtype, length, offset) and
+    the raw arrays. Loading is one read and a ``frombuffer`` per array, where ``.npz`` costs a
+    zip lookup and header parse per array (it dominated re-checks of large tables)."""
+    layout: dict[str, list[object]] = {}
+    parts: list[bytes] = []
+    offset = 0
+    for name, array in sorted(arrays.items()):
+        raw = np.ascontiguousarray(array).tobytes()
+        layout[name] = [array.dtype.str, len(array), offset]
+        parts.append(raw + b"\0" * (-len(raw) % _ALIGN))
+        offset += len(raw) + (-len(raw) % _ALIGN)
+    body = b"".join(parts)
+    header = json.dumps({"arrays": layout, "xxh3": xxhash.xxh3_64_hexdigest(body)}, separators=(",", ":")).encode()
+    header += b" " * (-(len(_MAGIC) + 4 + len(header)) % _ALIGN)
+    return _MAGIC + len(header).to_bytes(4, "little") + header + body
+
+
+def decode_arrays(data: bytes) -> Arrays:
+    """Inverse of ``encode_arrays``; arrays are read-only views, so a check can never alter
+    cached facts. Raises ValueError on anything but an intact file."""
+    if data[:4] != _MAGIC:
+        raise ValueError("not a facts file")
+    size = int.from_bytes(data[4:8], "little")
+    doc = json.loads(data[8:8 + size])
+    body = memoryview(data)[8 + size:]
+    if xxhash.xxh3_64_hexdigest(body) != doc["xxh3"]:
+        raise ValueError("facts file checksum mismatch")
+    return {name: np.frombuffer(body, dtype=np.dtype(dtype), count=count, offset=offset) for name, (dtype, count, offset) in doc["arrays"].items()}
 
 
 def empty_fact(fact: Fact) -> Arrays:

@@ -180,3 +180,16 @@ def test_checks_apply_only_to_their_paths(repo: Repo, stage_table: Stage, corpus
     stage_table(corpus(5, bad={0: "mail a@b.co"}), "data/code/a.parquet")
     report = run(repo, '[hooks.pre-commit.pii]\npaths = ["data/web/*"]\n')
     assert [(r.path, r.status) for r in report.results] == [("data/web/a.parquet", "fail")]
+
+
+def test_duplicate_and_membership_helpers_are_exact_when_lo_lanes_collide() -> None:
+    import numpy as np
+
+    from hooks.duplicates import member, repeated
+
+    lo = np.array([7, 7, 7, 3, 7, 3], dtype=np.uint64)  # equal lo lanes, different hi lanes
+    hi = np.array([1, 2, 1, 5, 2, 6], dtype=np.uint64)
+    assert repeated(hi, lo).tolist() == [False, False, True, False, True, False]
+    assert member(hi, lo, np.array([2, 6], dtype=np.uint64), np.array([7, 3], dtype=np.uint64)).tolist() == [False, True, False, False, True, True]
+    u = np.uint64
+    assert member(np.array([2, 3], u), np.array([7, 7], u), np.array([1, 2], u), np.array([7, 7], u)).tolist() == [True, False]

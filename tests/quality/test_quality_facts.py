@@ -136,11 +136,18 @@ def test_a_new_column_group_reuses_text_facts_and_row_ids_sum_groups(repo: Repo,
 def test_a_damaged_cache_file_is_recomputed(repo: Repo, base: pa.Table) -> None:
     first = data(repo, "HEAD")
     want = first.fact(Fact("chars", "text"))["n"]
-    for path in (repo.cgit / "cache" / "quality").rglob("*.npz"):
-        path.write_bytes(b"not a zip")
+    files = sorted((repo.cgit / "cache" / "quality").rglob("*.facts"))
+    assert len(files) == len(first.layouts[0].keys)
+    files[0].write_bytes(b"not a facts file")
+    torn = bytearray(files[1].read_bytes())
+    torn[-1] ^= 0xFF  # a flipped byte in the arrays: the checksum catches it
+    files[1].write_bytes(bytes(torn))
     again = data(repo, "HEAD")
     assert np.array_equal(again.fact(Fact("chars", "text"))["n"], want)
-    assert again.facts.chunks_computed == len(again.layouts[0].keys)
+    assert again.facts.chunks_computed == 2
+    third = data(repo, "HEAD")
+    served = third.facts.get(third.layouts[0], 0, Fact("chars", "text"))["n"]
+    assert third.facts.chunks_cached == len(third.layouts[0].keys) and not served.flags.writeable  # cached facts are read-only views
 
 
 def test_rows_are_fetched_through_segments(repo: Repo, write_parquet: Callable[..., Path], base: pa.Table) -> None:
