@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from corpusgit.errors import CorpusGitError
-from corpusgit.reach import roots, walk
+from corpusgit.reach import CHUNK, Problem, roots, walk
 
 if TYPE_CHECKING:
     from corpusgit.repo import Repo
@@ -28,10 +28,18 @@ class GcResult:
     temp_removed: int
 
 
+def _promised(repo: Repo, problem: Problem) -> bool:
+    """A partial clone leaves chunks on its remote on purpose; that is not damage."""
+    from corpusgit.remote.settings import partial_remote
+
+    return problem.kind == CHUNK and not repo.store.has(problem.object_id) and partial_remote(repo.cgit) is not None
+
+
 def gc(repo: Repo, grace_seconds: int = DEFAULT_GRACE_SECONDS, dry_run: bool = False) -> GcResult:
     reach = walk(repo, roots(repo))
-    if reach.problems:
-        first = reach.problems[0]
+    problems = [p for p in reach.problems if not _promised(repo, p)]
+    if problems:
+        first = problems[0]
         raise CorpusGitError(
             f"refusing to gc a damaged repository: {first.message}",
             hint="run 'cgit fsck' and repair the missing or corrupt objects first",

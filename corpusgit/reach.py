@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from corpusgit.errors import CorpusGitError
 from corpusgit.objects import TABLE, Commit, Tree
-from corpusgit.refs import HEADS, TAGS
+from corpusgit.refs import HEADS, REMOTES, TAGS
 
 if TYPE_CHECKING:
     from corpusgit.repo import Repo
@@ -44,7 +44,7 @@ class Reach:
 def roots(repo: Repo) -> list[tuple[str, str, str]]:
     """(id, kind, label) of everything that keeps objects alive."""
     out: list[tuple[str, str, str]] = []
-    for prefix in (HEADS, TAGS):
+    for prefix in (HEADS, TAGS, REMOTES):
         for name, oid in repo.refs.list_refs(prefix).items():
             out.append((oid, COMMIT, prefix + name))
     head = repo.refs.head_commit()

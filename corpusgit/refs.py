@@ -18,6 +18,7 @@ from corpusgit.store.canonical import ObjectId
 
 HEADS = "refs/heads/"
 TAGS = "refs/tags/"
+REMOTES = "refs/remotes/"  # remote-tracking branches: what the last fetch saw
 _BAD_NAME_CHARS = set(" ~^:?*[\\\x7f") | {chr(c) for c in range(32)}
 
 

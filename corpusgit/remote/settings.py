@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from corpusgit.config import dump_toml, load_toml
 from corpusgit.errors import BadInput
 from corpusgit.lock import LockFile
+from corpusgit.refs import REMOTES
 from corpusgit.remote.backend import Backend, open_backend
 from corpusgit.remote.url import parse_url
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
 SECTION_PREFIX = "remote-"
 PARTIAL_SECTION = "partial"
-REMOTES_REFS = "refs/remotes/"
+REMOTES_REFS = REMOTES  # remote-tracking branches, refs/remotes/NAME/BRANCH
 METADATA_FILTER = "metadata"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")  # a TOML bare key, and a path component
 
