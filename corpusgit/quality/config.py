@@ -80,10 +80,6 @@ class QualityConfig:
                 chosen = [s for s in chosen if s.id != spec.id] + [spec]
         return chosen
 
-    @property
-    def empty(self) -> bool:
-        return not any(self.stages.values()) and not any(self.required.values())
-
 
 def builtin_checks() -> dict[str, BuiltinCheck]:
     """The checks of the top-level ``hooks`` package, by name."""
