@@ -9,6 +9,7 @@ and RE2, so ``count_terms`` (C++, a whole column) equals ``find_terms`` (Python,
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -30,9 +31,10 @@ class TermMatch:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class TermList:
-    """Terms plus matching options; ``digest`` names the list in fact caches."""
+    """Terms plus matching options; ``digest`` names the list in fact caches. The pattern and
+    digest are computed once (a list can hold thousands of terms, and facts ask often)."""
 
     terms: tuple[str, ...]
     ignore_case: bool = True
@@ -52,13 +54,13 @@ class TermList:
             raise BadInput(f"{where}: term list {str(path)!r} has no terms", hint="write one term per line (lines starting with # are comments)")
         return cls(kept, ignore_case)
 
-    @property
+    @functools.cached_property
     def pattern(self) -> str:
         ordered = sorted(set(self.terms), key=lambda t: (-len(t), t))
         body = "|".join(_escape(t) for t in ordered)
         return f"(?i)(?:{body})" if self.ignore_case else body
 
-    @property
+    @functools.cached_property
     def digest(self) -> str:
         return hashlib.sha256(self.pattern.encode("utf-8")).hexdigest()[:16]
 

@@ -18,6 +18,7 @@ does not load is recomputed.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -69,7 +70,19 @@ class Fact:
 
     @property
     def digest(self) -> str:
-        return hashlib.sha256(f"{FACTS_VERSION}|{self.name}".encode()).hexdigest()[:16]
+        return _digest(self.name)
+
+
+@functools.lru_cache(maxsize=None)
+def _digest(name: str) -> str:
+    """A fact's name in cache files (hashed, so term lists and long names stay short)."""
+    return hashlib.sha256(f"{FACTS_VERSION}|{name}".encode()).hexdigest()[:16]
+
+
+def _members(stored: Arrays, fact: Fact) -> Arrays:
+    """The arrays of ``fact`` in a chunk's cache file (empty when it has none)."""
+    prefix = fact.digest + "."
+    return {name[len(prefix):]: a for name, a in stored.items() if name.startswith(prefix)}
 
 
 @dataclass(frozen=True)
@@ -222,7 +235,11 @@ class FactStore:
         return found
 
     def ensure(self, work: Iterable[tuple[GroupLayout, Iterable[Fact]]]) -> None:
-        """Make every listed fact of every chunk of every listed group available."""
+        """Make every listed fact of every chunk of every listed group available.
+
+        Cached facts are served in this thread (a file read each: threads would only add GIL
+        contention); chunks with anything to compute go to the thread pool.
+        """
         pending: dict[str, tuple[GroupLayout, int, set[Fact]]] = {}
         for layout, facts in work:
             wanted = set(facts)
@@ -231,40 +248,42 @@ class FactStore:
                 if missing:
                     entry = pending.setdefault(key, (layout, i, set()))
                     entry[2].update(missing)
-        if not pending:
-            return
-        jobs = list(pending.values())
-        if len(jobs) == 1 or self.workers == 1:
+        jobs = []
+        for layout, index, facts in pending.values():
+            stored = self._read(layout.keys[index]) if layout.cacheable else {}
+            found = {f: arrays for f in facts if (arrays := _members(stored, f))}
+            if len(found) == len(facts):
+                self._keep(layout.keys[index], found, computed=False)
+            else:
+                jobs.append((layout, index, facts, stored, found))
+        if len(jobs) <= 1 or self.workers == 1:
             for job in jobs:
-                self._fill(*job)
+                self._compute(*job)
             return
         with ThreadPoolExecutor(max_workers=min(self.workers, len(jobs))) as pool:
-            for _ in pool.map(lambda job: self._fill(*job), jobs):
+            for _ in pool.map(lambda job: self._compute(*job), jobs):
                 pass
 
-    def _fill(self, layout: GroupLayout, index: int, facts: set[Fact]) -> None:
-        key = layout.keys[index]
-        stored = self._read(key) if layout.cacheable else {}
-        found: dict[Fact, Arrays] = {}
-        for fact in facts:
-            arrays = {name[len(fact.digest) + 1:]: a for name, a in stored.items() if name.startswith(fact.digest + ".")}
-            if arrays:
-                found[fact] = arrays
+    def _compute(self, layout: GroupLayout, index: int, facts: set[Fact], stored: Arrays, found: dict[Fact, Arrays]) -> None:
+        """Measure the facts of one chunk that its cache file lacks, in one read of the chunk."""
         todo = [f for f in facts if f not in found]
-        if todo:
-            columns = sorted({f.column for f in todo if f.column} | ({ROW_HASH_COLUMN} if any(f.kind in ("rowhash", "lang") for f in todo) else set()))
-            chunk = layout.load(index, columns)
+        columns = sorted({f.column for f in todo if f.column} | ({ROW_HASH_COLUMN} if any(f.kind in ("rowhash", "lang") for f in todo) else set()))
+        chunk = layout.load(index, columns)
+        found = dict(found)
+        for fact in todo:
+            found[fact] = compute_fact(fact, chunk)
+        if layout.cacheable:
+            merged = dict(stored)
             for fact in todo:
-                found[fact] = compute_fact(fact, chunk)
-            if layout.cacheable:
-                merged = dict(stored)
-                for fact in todo:
-                    merged.update({f"{fact.digest}.{name}": a for name, a in found[fact].items()})
-                self._write(key, merged)
+                merged.update({f"{fact.digest}.{name}": a for name, a in found[fact].items()})
+            self._write(layout.keys[index], merged)
+        self._keep(layout.keys[index], found, computed=True)
+
+    def _keep(self, key: str, found: dict[Fact, Arrays], computed: bool) -> None:
         with self._lock:
             for fact, arrays in found.items():
                 self._mem[(key, fact)] = arrays
-            if todo:
+            if computed:
                 self.chunks_computed += 1
             else:
                 self.chunks_cached += 1
