@@ -67,6 +67,7 @@ def commit(
                 raise NothingToCommit("nothing to commit, working tree matches HEAD", hint="stage changes with 'cgit add' (or pass --allow-empty)")
         if head is None and not tree.entries and not allow_empty:
             raise NothingToCommit("nothing to commit", hint="stage files with 'cgit add <path>' first")
+        lineage = lineage or _pending_runs(repo)
         hooks = _run_hooks(repo, "pre-merge" if state is not None and state.operation == "merge" else "pre-commit", no_verify)
         repo.store.put_meta(tree.to_json())
         author, warning = resolve_author(repo.config_path)
@@ -87,6 +88,14 @@ def commit(
         if state is not None:
             clear_state(repo.cgit)
     return CommitResult(oid, new, repo.refs.head_target(), warning)
+
+
+def _pending_runs(repo: Repo) -> tuple[str, ...]:
+    """Operator runs whose outputs are staged as they left them: a plain ``cgit commit`` of
+    ``cgit run`` output links its lineage records, like ``cgit run --commit`` does."""
+    from corpusgit.lineage.record import pending_records
+
+    return tuple(pending_records(repo))
 
 
 def _run_hooks(repo: Repo, stage: str, no_verify: bool) -> HookRun:

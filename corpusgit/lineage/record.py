@@ -12,6 +12,7 @@ records only survive gc through the commits that link them.
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.metadata
 import os
 import platform
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from corpusgit.errors import CorpusGitError, RevisionNotFound
-from corpusgit.objects import load_typed
+from corpusgit.objects import load_typed, read_commit
 from corpusgit.store.canonical import MIN_PREFIX, ObjectId, canonical_json, is_object_id, object_id
 from corpusgit.store.objects import ObjectStore
 
@@ -188,3 +189,19 @@ def resolve_record(repo: Repo, text: str) -> ObjectId:
     if len(records) > 1:
         raise RevisionNotFound(f"lineage id '{text}' is ambiguous ({len(records)} runs)", hint="use more characters")
     raise RevisionNotFound(f"no lineage record '{text}'", hint="'cgit lineage <path>' lists the runs behind a table, with their ids")
+
+
+def pending_records(repo: Repo) -> list[str]:
+    """Logged runs since HEAD's commit whose outputs are staged exactly as they left them."""
+    head = repo.refs.head_commit()
+    since = read_commit(repo.store, head).time if head else 0
+    already = set(read_commit(repo.store, head).lineage) if head else set()
+    entries = repo.read_index().entries
+    found = []
+    for record_id, _ in iter_log(repo):
+        record = read_record(repo.store, record_id)
+        if dt.datetime.fromisoformat(record.ended).timestamp() < since:
+            break
+        if record_id not in already and all(entries.get(o.path) is not None and entries[o.path].id == o.table for o in record.outputs):
+            found.append(record_id)
+    return found

@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 from corpusgit.errors import BadInput, DirtyWorkTree
 from corpusgit.index import IndexEntry
 from corpusgit.lineage.effects import write_effects
-from corpusgit.lineage.record import LineageRecord, OperatorRef, TableRef, cache_key, environment, iter_log, read_record, write_record
+from corpusgit.lineage.record import LineageRecord, OperatorRef, TableRef, cache_key, environment, iter_log, pending_records, read_record, write_record
 from corpusgit.lineage.tables import resolve_table_ref, split_spec
 from corpusgit.objects import MODE_FILE, TABLE, read_commit
 from corpusgit.ops.config import build_config, config_hash, config_to_json
@@ -117,22 +117,6 @@ def commit_runs(repo: Repo, message: str, record_ids: list[str]) -> CommitResult
         return None
     linked = list(dict.fromkeys([*record_ids, *pending_records(repo)]))
     return commit(repo, message, lineage=tuple(linked))
-
-
-def pending_records(repo: Repo) -> list[str]:
-    """Logged runs since HEAD's commit whose outputs are staged exactly as they left them."""
-    head = repo.refs.head_commit()
-    since = read_commit(repo.store, head).time if head else 0
-    already = set(read_commit(repo.store, head).lineage) if head else set()
-    entries = repo.read_index().entries
-    found = []
-    for record_id, _ in iter_log(repo):
-        record = read_record(repo.store, record_id)
-        if dt.datetime.fromisoformat(record.ended).timestamp() < since:
-            break
-        if record_id not in already and all(entries.get(o.path) is not None and entries[o.path].id == o.table for o in record.outputs):
-            found.append(record_id)
-    return found
 
 
 def _cached(repo: Repo, key: str, output: str) -> tuple[str, LineageRecord] | None:

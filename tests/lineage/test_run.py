@@ -16,7 +16,8 @@ from corpusgit.errors import BadInput, CorpusGitError, DirtyWorkTree, RevisionNo
 from corpusgit.fsck import fsck
 from corpusgit.gc import gc
 from corpusgit.lineage.effects import read_effect_set
-from corpusgit.lineage.run import Step, commit_runs, pending_records, run_step
+from corpusgit.lineage.record import pending_records
+from corpusgit.lineage.run import Step, commit_runs, run_step
 from corpusgit.ops.base import OperatorFailed
 from corpusgit.ops.config import config_hash
 from corpusgit.table.hashing import binary_to_lanes
@@ -185,3 +186,13 @@ def test_input_at_a_revision(corpus_repo: Repo, write_parquet: Any) -> None:
     result = run_step(repo, Step("sample", f"{RAW}@HEAD~1", "data/s/web.parquet", {"fraction": 1.0}))
     assert result.record.inputs[0].rows == 26 and result.record.inputs[0].commit == repo.log()[1].id
     assert Path(repo.root / "data/s/web.parquet").exists()
+
+
+def test_a_plain_commit_links_the_staged_runs(corpus_repo: Repo) -> None:
+    from corpusgit.history import commit
+
+    repo = corpus_repo
+    a = run_step(repo, Step("dedup-exact", RAW, "data/dedup/web.parquet", {}))
+    done = commit(repo, "dedup, committed by hand")
+    assert done.commit.lineage == (a.record_id,)
+    assert pending_records(repo) == []
