@@ -13,7 +13,7 @@ import pyarrow as pa
 from corpusgit.errors import BadInput
 from corpusgit.mix.gather import SourceRows
 from corpusgit.mix.storage import StoredMix, piece_samples, read_piece
-from corpusgit.table.chunkio import CACHE_BYTES, ChunkCache
+from corpusgit.mix.chunks import ChunkLoader
 from corpusgit.table.model import TableObject
 from corpusgit.table.schema import ROW_HASH_COLUMN, ROW_HASH_TYPE
 
@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 
 SOURCE_COLUMN = "_source"  # name of the source each sample came from
 PIECES_KEPT = 4  # decoded plan pieces kept: a strided shard's batch rarely spans more
-CACHE_WINDOWS = 2  # chunk cache per source, in windows: the current one plus chunks it shares with the next
+CACHE_WINDOWS = 3  # chunk cache per source, in windows: the current and next window (a batch often
+#                   spans both) plus the chunks that straddle their blocks
+MIN_CACHE_BYTES = 256 << 20  # a floor for mixes of one or two sources
 
 
 class MixData:
@@ -45,8 +47,8 @@ class MixData:
         self.data_schema = pa.schema(data_fields)
         self.schema = pa.schema([*data_fields, pa.field(SOURCE_COLUMN, pa.string(), nullable=False),
                                  pa.field(ROW_HASH_COLUMN, ROW_HASH_TYPE, nullable=False)])
-        budget = cache_bytes if cache_bytes is not None else max(CACHE_BYTES, len(mix.sources) * CACHE_WINDOWS * mix.block_bytes * mix.window_blocks)
-        self._cache = ChunkCache(repo.store, budget)
+        budget = cache_bytes if cache_bytes is not None else max(MIN_CACHE_BYTES, len(mix.sources) * CACHE_WINDOWS * mix.block_bytes * mix.window_blocks)
+        self._cache = ChunkLoader(repo.store, budget)
         self.sources = [SourceRows(self._cache, s.name, ts, self.columns, self.data_schema) for s, ts in zip(mix.sources, self.tables)]
         self._names = pa.array([s.name for s in mix.sources], pa.string())
         self._pieces: OrderedDict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = OrderedDict()
@@ -89,15 +91,17 @@ class MixData:
         ``_cgit_row`` after the data columns."""
         source, row, _ = self.plan_at(index)
         parts: list[pa.Table] = []
-        order = np.argsort(source, kind="stable")
+        where = np.empty(len(index), dtype=np.int64)  # each sample's row in the concatenated parts
+        before = 0
         for s in np.unique(source).tolist():
             at = source == s
-            part = self.sources[s].take(row[at])
-            names = pa.DictionaryArray.from_arrays(pa.array(np.full(part.num_rows, s, dtype=np.int16)), self._names)
-            parts.append(part.add_column(len(self.columns), SOURCE_COLUMN, names.cast(pa.string())))
+            part, inverse = self.sources[s].take_distinct(row[at])
+            where[at] = inverse + before
+            before += part.num_rows
+            parts.append(part)
         if not parts:
             return self.schema.empty_table()
-        grouped = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
-        back = np.empty(len(order), dtype=np.int64)
-        back[order] = np.arange(len(order), dtype=np.int64)
-        return grouped.take(pa.array(back)).cast(self.schema)
+        combined = (pa.concat_tables(parts) if len(parts) > 1 else parts[0]).combine_chunks()  # take on one chunk is ~3x faster
+        gathered = combined.take(pa.array(where))
+        names = pa.DictionaryArray.from_arrays(pa.array(source.astype(np.int16)), self._names).cast(pa.string())
+        return gathered.add_column(len(self.columns), SOURCE_COLUMN, names).cast(self.schema)
