@@ -170,13 +170,19 @@ def shout_first_sentence(text: str) -> str:
     return text[:end].upper() + text[end:]
 
 
-def modify_text(data: Path, share: float) -> None:
-    """Rewrite the text of a scattered share of rows, keeping n_chars consistent."""
+def modify_text(data: Path, share: float,
+                rewrite: Callable[[str], str] = shout_first_sentence, salt: str = "modify"
+                ) -> None:
+    """Rewrite the text of a scattered share of rows, keeping n_chars consistent.
+
+    The rows are chosen by `hash_unit(id, salt) < share`, so a caller can find them again;
+    bench/edit_suite.py passes its own rewrite and salt for the redaction edit.
+    """
 
     def transform(_: int, table: pa.Table) -> pa.Table:
-        chosen = hash_unit(table["id"], "modify") < share
+        chosen = hash_unit(table["id"], salt) < share
         texts = table["text"].to_pylist()
-        texts = [shout_first_sentence(t) if c else t for t, c in zip(texts, chosen)]
+        texts = [rewrite(t) if c else t for t, c in zip(texts, chosen)]
         table = table.set_column(table.schema.get_field_index("text"), "text",
                                  pa.array(texts, pa.string()))
         lengths = pa.array([len(t) for t in texts], pa.int64())
@@ -272,10 +278,15 @@ def pyarrow_copy_seconds(paths: list[Path], scratch: Path) -> float:
     return time.perf_counter() - start
 
 
-def text_bytes_for(parquet_bytes: int, scratch: Path) -> int:
-    """How much document text makes `parquet_bytes` of Parquet, from a measured sample."""
-    sample = demo.write_corpus(scratch / "sample", SAMPLE_TEXT_BYTES, shards=1, seed=0)
-    ratio = SAMPLE_TEXT_BYTES / sample[0].stat().st_size
+def text_bytes_for(parquet_bytes: int, scratch: Path,
+                   sample_bytes: int = SAMPLE_TEXT_BYTES) -> int:
+    """How much document text makes `parquet_bytes` of Parquet, from a measured sample.
+
+    A tiny corpus (bench/run.py --ci) passes a smaller sample, so sizing it costs no more
+    than building it.
+    """
+    sample = demo.write_corpus(scratch / "sample", sample_bytes, shards=1, seed=0)
+    ratio = sample_bytes / sample[0].stat().st_size
     shutil.rmtree(scratch / "sample")
     return int(parquet_bytes * ratio)
 
