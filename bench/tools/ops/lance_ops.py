@@ -13,7 +13,6 @@ from typing import Any
 
 import lance
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from serve import serve_table_format, timed
@@ -72,14 +71,21 @@ def add_column(column_file: str) -> dict[str, Any]:
     source = pq.read_table(column_file).combine_chunks()
     name = [n for n in source.column_names if n != "id"][0]
     schema = pa.schema([source.schema.field(name)])
-    ids, values = source["id"].chunk(0), source[name].chunk(0)
+    values = source[name].chunk(0)
+    position: dict[str, int] = {}
 
     @lance.batch_udf(output_schema=schema)
     def lookup(batch: pa.RecordBatch) -> pa.RecordBatch:
-        positions = pc.index_in(batch["id"], value_set=ids)
-        return pa.record_batch([values.take(positions)], schema=schema)
+        rows = pa.array([position[key] for key in batch["id"].to_pylist()], pa.int64())
+        return pa.record_batch([values.take(rows)], schema=schema)
 
-    return timed(lambda: lance.dataset(state["uri"]).add_columns(lookup, read_columns=["id"]))
+    def run() -> None:
+        # pc.index_in would rebuild a hash table of every id for each batch; this dict is
+        # built once (and timed, as part of the operation).
+        position.update((key, index) for index, key in enumerate(source["id"].to_pylist()))
+        lance.dataset(state["uri"]).add_columns(lookup, read_columns=["id"])
+
+    return timed(run)
 
 
 def update(rows_file: str) -> dict[str, Any]:
