@@ -39,7 +39,27 @@ def read_table(
     if with_row_hash:
         fields.append(pa.field(ROW_HASH_COLUMN, ROW_HASH_TYPE, nullable=False))
     schema = pa.schema(fields, metadata=table.schema.metadata)
-    return pa.RecordBatchReader.from_batches(schema, _iter_batches(store, table, wanted, with_row_hash, schema, needed_by))
+    batches = _iter_batches(store, table, wanted, with_row_hash, schema, needed_by)
+    return pa.RecordBatchReader.from_batches(schema, _rebatch(batches, schema))
+
+
+def _rebatch(batches: Iterator[pa.RecordBatch], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    """Gather the small pieces of a fragmented or shuffled table (often one row per segment)
+    into batches of about BATCH_ROWS, so consumers such as Parquet writers never see thousands
+    of one-row batches."""
+    pending: list[pa.RecordBatch] = []
+    rows = 0
+    for batch in batches:
+        if not pending and batch.num_rows >= BATCH_ROWS:
+            yield batch
+            continue
+        pending.append(batch)
+        rows += batch.num_rows
+        if rows >= BATCH_ROWS:
+            yield from pa.Table.from_batches(pending, schema=schema).combine_chunks().to_batches()
+            pending, rows = [], 0
+    if pending:
+        yield from pa.Table.from_batches(pending, schema=schema).combine_chunks().to_batches()
 
 
 def _iter_batches(
