@@ -11,9 +11,10 @@ checks (severity ``warn``, so the demo text's own PII and code never stop the ru
 200-term list (Latin and CJK) for ``banned-terms``.
 
 - full: every check over the committed table with an empty fact cache (``cgit check --rev
-  HEAD``'s work); MB/s = the table's logical bytes / seconds.
+  HEAD``'s work); MB/s = the table's logical bytes / seconds; best of 2.
 - re-check: 1% new documents appended to the file, ``cgit add``, then the staged table checked
-  against HEAD (``cgit commit``'s hooks), with the cache the full check left.
+  against HEAD (``cgit commit``'s hooks), with the cache the full check left (the new chunks'
+  facts dropped before each run); best of 3.
 
 Both are timed inside a fresh interpreter around the library call (numpy and pyarrow imported
 before), so the numbers include loading the language model and reading caches but not start-up; the CLI's wall time for
@@ -35,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +53,8 @@ QUICK_MB = 100
 APPEND_SHARE = 0.01
 MIN_MBPS = 100.0
 MAX_RECHECK_SHARE = 0.05
+FULL_RUNS = 2  # best of: a shared machine's other processes only ever add time
+RECHECK_RUNS = 3
 PATH = "data/corpus.parquet"
 TERMS = [f"forbiddenterm{i}" for i in range(180)] + [f"违禁词{i}" for i in range(20)]
 REPORT_WIDTH = 120  # when piped to a file or CI log, rich would otherwise wrap at 80 columns
@@ -125,6 +129,31 @@ def measure(root: Path, rev: str | None) -> dict[str, Any]:
     return result
 
 
+def best(reset: Callable[[], None], run: Callable[[], dict[str, Any]], runs: int) -> dict[str, Any]:
+    """The fastest of ``runs`` runs, each after ``reset``: other processes on a shared machine
+    only ever add time."""
+    results = []
+    for _ in range(runs):
+        reset()
+        results.append(run())
+    return min(results, key=lambda r: float(r["seconds"]))
+
+
+def forget_new_chunks(root: Path) -> None:
+    """Drop the cached facts of chunks HEAD's table does not have: the state right after
+    ``cgit add`` of the appended file, so every re-check run measures the new chunks."""
+    from corpusgit import Repo
+    from corpusgit.revparse import resolve_table
+    from corpusgit.table.model import TableObject
+
+    repo = Repo(root)
+    old = {c.id for c in resolve_table(repo, "HEAD", PATH).chunk_refs()}
+    staged = TableObject.from_json(repo.store.get_meta(repo.read_index().entries[PATH].id))
+    for ref in staged.chunk_refs():
+        if ref.id not in old:
+            (root / ".cgit" / "cache" / "quality" / ref.id[:2] / f"{ref.id}.facts").unlink(missing_ok=True)
+
+
 def write_corpus(path: Path, target_bytes: int) -> int:
     """Stream demo documents into one Parquet file; returns the row count."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -180,13 +209,13 @@ def main() -> None:
         (root / "cgit.toml").write_text(CGIT_TOML)
         (root / "terms.txt").write_text("\n".join(TERMS) + "\n", encoding="utf-8")
         console.print(f"{rows:,} rows, {logical / MB:,.0f} MB logical in {len(table.chunk_refs())} chunks (add + commit {add_s:.1f} s); full check ...")
-        shutil.rmtree(root / ".cgit" / "cache", ignore_errors=True)
-        full = measure(root, "HEAD")
+        full = best(lambda: shutil.rmtree(root / ".cgit" / "cache", ignore_errors=True), lambda: measure(root, "HEAD"), FULL_RUNS)
         new_rows = max(1, int(rows * APPEND_SHARE))
         append(root / PATH, new_rows)
         add2_s = cgit(root, "add", "data")
         console.print(f"appended {new_rows:,} rows (add {add2_s:.1f} s); re-check ...")
-        again = measure(root, None)
+        again = best(lambda: forget_new_chunks(root), lambda: measure(root, None), RECHECK_RUNS)
+        forget_new_chunks(root)
         cli_s = cgit(root, "check")
     finally:
         if args.keep:
@@ -204,6 +233,7 @@ def main() -> None:
     t.add_row(f"re-check after {APPEND_SHARE:.0%} append", f"{again['seconds']:.2f} s", f"{again['cpu_seconds']:.2f} s", str(again["computed"]),
               str(again["cached"]), f"{share:.1%} of full", f"<= {MAX_RECHECK_SHARE:.0%}", "yes" if ok_share else "NO")
     t.add_row("  cgit check (wall, start-up incl.)", f"{cli_s:.2f} s", "", "", "", f"{cli_s / full['seconds']:.1%} of full", "", "")
+    console.print(f"CPU counts every thread; the full check measures chunks on {os.cpu_count()} threads, the re-check mostly reads caches.")
     console.print(t)
     if args.json:
         args.json.write_text(json.dumps({"mb": mb, "rows": rows, "logical_bytes": logical, "full": full, "recheck": again,

@@ -91,6 +91,19 @@ def member(hi: np.ndarray, lo: np.ndarray, set_hi: np.ndarray, set_lo: np.ndarra
     return found
 
 
+def rows_also_in(table: TableData, other: TableData) -> np.ndarray:
+    """Which rows of ``table`` (by ``_cgit_row``) ``other`` has too; shared by the checks that
+    compare a version with its parent, so it is computed once."""
+    from corpusgit.quality.facts import Fact
+
+    def compute() -> np.ndarray:
+        mine, theirs = table.fact(Fact("rowhash")), other.fact(Fact("rowhash"))
+        return member(mine["hi"], mine["lo"], theirs["hi"], theirs["lo"])
+
+    found: np.ndarray = table.derived(("rows-also-in", id(other)), compute)
+    return found
+
+
 def run(ctx: CheckContext) -> Outcome:
     import numpy as np
 
@@ -108,8 +121,7 @@ def run(ctx: CheckContext) -> Outcome:
     offending = [np.flatnonzero(dup)]
     limit = ctx.params["max_parent_ratio"]
     if limit is not None and ctx.parent is not None:
-        ids, old_ids = ctx.table.fact(Fact("rowhash")), ctx.parent.fact(Fact("rowhash"))
-        added = valid & ~member(ids["hi"], ids["lo"], old_ids["hi"], old_ids["lo"])
+        added = valid & ~rows_also_in(ctx.table, ctx.parent)
         p_hi, p_lo, p_valid = _values(ctx.parent, column)
         again = np.zeros(ctx.table.num_rows, dtype=bool)
         again[added] = member(hi[added], lo[added], p_hi[p_valid], p_lo[p_valid])

@@ -23,8 +23,7 @@ def needs(params: Mapping[str, Any], columns: Sequence[str]) -> list[Fact]:
 
 
 def run(ctx: CheckContext) -> Outcome:
-    from corpusgit.quality.facts import Fact
-    from hooks.duplicates import member
+    from hooks.duplicates import rows_also_in
 
     measures = []
     if ctx.params["min_rows"] is not None:
@@ -33,10 +32,8 @@ def run(ctx: CheckContext) -> Outcome:
         if measures:
             return Outcome(measures, f"{ctx.table.num_rows:,} rows; no parent version to compare with")
         return Outcome(skipped="no parent version to compare with")
-    new, old = ctx.table.fact(Fact("rowhash")), ctx.parent.fact(Fact("rowhash"))
-    kept = member(old["hi"], old["lo"], new["hi"], new["lo"])
-    removed = int((~kept).sum())
-    added = int((~member(new["hi"], new["lo"], old["hi"], old["lo"])).sum())
+    removed = int((~rows_also_in(ctx.parent, ctx.table)).sum())
+    added = int((~rows_also_in(ctx.table, ctx.parent)).sum())
     measures.append(Measure("removed rows vs parent", ratio(removed, ctx.parent.num_rows), ctx.params["max_removed_ratio"]))
     if ctx.params["max_added_ratio"] is not None:
         measures.append(Measure("added rows vs parent", ratio(added, ctx.parent.num_rows), ctx.params["max_added_ratio"]))

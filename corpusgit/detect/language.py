@@ -56,6 +56,11 @@ def detect(texts: Sequence[str]) -> list[str]:
     return out
 
 
+def preload() -> None:
+    """Load the model now (e.g. on a worker thread while other work proceeds)."""
+    _model()
+
+
 def _model() -> Any:
     global _identifier
     with _lock:

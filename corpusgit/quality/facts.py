@@ -79,10 +79,13 @@ def _digest(name: str) -> str:
     return hashlib.sha256(f"{FACTS_VERSION}|{name}".encode()).hexdigest()[:16]
 
 
-def _members(stored: Arrays, fact: Fact) -> Arrays:
-    """The arrays of ``fact`` in a chunk's cache file (empty when it has none)."""
-    prefix = fact.digest + "."
-    return {name[len(prefix):]: a for name, a in stored.items() if name.startswith(prefix)}
+def _by_fact(stored: Arrays) -> dict[str, Arrays]:
+    """A chunk's cache file (arrays named ``<fact digest>.<field>``) grouped by fact digest."""
+    out: dict[str, Arrays] = {}
+    for name, array in stored.items():
+        digest, _, field = name.partition(".")
+        out.setdefault(digest, {})[field] = array
+    return out
 
 
 @dataclass(frozen=True)
@@ -251,16 +254,19 @@ class FactStore:
         jobs = []
         for layout, index, facts in pending.values():
             stored = self._read(layout.keys[index]) if layout.cacheable else {}
-            found = {f: arrays for f in facts if (arrays := _members(stored, f))}
+            by_fact = _by_fact(stored)
+            found = {f: by_fact[f.digest] for f in facts if f.digest in by_fact}
             if len(found) == len(facts):
                 self._keep(layout.keys[index], found, computed=False)
             else:
                 jobs.append((layout, index, facts, stored, found))
-        if len(jobs) <= 1 or self.workers == 1:
-            for job in jobs:
-                self._compute(*job)
+        if not jobs:
             return
-        with ThreadPoolExecutor(max_workers=min(self.workers, len(jobs))) as pool:
+        with ThreadPoolExecutor(max_workers=max(1, min(self.workers, len(jobs)))) as pool:
+            if any(f.kind == "lang" and f not in job[4] for job in jobs for f in job[2]):
+                from corpusgit.detect.language import preload
+
+                pool.submit(preload)  # loads while the first chunks are read and scanned
             for _ in pool.map(lambda job: self._compute(*job), jobs):
                 pass
 

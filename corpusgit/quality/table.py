@@ -48,6 +48,7 @@ class TableData:
         self._reader = reader
         self._memo: dict[Fact, Arrays] = {}
         self._loaded: dict[tuple[str, tuple[str, ...]], pa.Table] = {}
+        self._derived: dict[tuple[Any, ...], Any] = {}
 
     # -- construction ----------------------------------------------------------------------------
     @classmethod
@@ -166,6 +167,13 @@ class TableData:
             found = gather(layout, per_chunk, fact.kind in CATEGORICAL_KINDS)
         self._memo[fact] = found
         return found
+
+    def derived(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+        """A result several checks share (e.g. which rows the parent also has), computed once
+        per table version and run."""
+        if key not in self._derived:
+            self._derived[key] = compute()
+        return self._derived[key]
 
     def _row_hash(self) -> Arrays:
         """Row identity of whole rows: the lane-wise sum of the column groups' hashes."""

@@ -193,3 +193,14 @@ def test_duplicate_and_membership_helpers_are_exact_when_lo_lanes_collide() -> N
     assert member(hi, lo, np.array([2, 6], dtype=np.uint64), np.array([7, 3], dtype=np.uint64)).tolist() == [False, True, False, False, True, True]
     u = np.uint64
     assert member(np.array([2, 3], u), np.array([7, 7], u), np.array([1, 2], u), np.array([7, 7], u)).tolist() == [True, False]
+
+
+def test_ks_statistic_counts_small_integers_and_sorts_the_rest() -> None:
+    import numpy as np
+
+    from hooks.drift import ks_statistic
+
+    a = np.array([1, 2, 3, 4], dtype=np.int64)
+    b = np.array([3, 4, 5, 6], dtype=np.int64)
+    assert ks_statistic(a, b) == 0.5 == ks_statistic(a.astype(float), b.astype(float))
+    assert ks_statistic(a, a) == 0.0 and ks_statistic(a, a[:0]) == 0.0
