@@ -19,6 +19,8 @@ from corpusgit.table.model import ColumnGroup, TableObject
 from corpusgit.table.schema import ROW_HASH_COLUMN, ROW_HASH_TYPE
 
 BATCH_ROWS = 16_384  # rows per yielded batch: large enough for vectorised work, small for RAM
+SMALL_PIECE_ROWS = 1_024  # pieces below this (shuffled or heavily filtered tables) are gathered
+GATHER_BYTES = 4 << 20  # ... into batches of at most about this many bytes
 
 
 def read_table(
@@ -45,21 +47,30 @@ def read_table(
 
 def _rebatch(batches: Iterator[pa.RecordBatch], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
     """Gather the small pieces of a fragmented or shuffled table (often one row per segment)
-    into batches of about BATCH_ROWS, so consumers such as Parquet writers never see thousands
-    of one-row batches."""
+    into batches, so consumers such as Parquet writers never see thousands of one-row batches.
+    Pieces that are already large pass through untouched, keeping memory as it was."""
     pending: list[pa.RecordBatch] = []
-    rows = 0
+    rows = size = 0
     for batch in batches:
-        if not pending and batch.num_rows >= BATCH_ROWS:
+        if batch.num_rows >= SMALL_PIECE_ROWS:
+            if pending:
+                yield from _concat(pending, schema)
+                pending, rows, size = [], 0, 0
             yield batch
             continue
         pending.append(batch)
         rows += batch.num_rows
-        if rows >= BATCH_ROWS:
-            yield from pa.Table.from_batches(pending, schema=schema).combine_chunks().to_batches()
-            pending, rows = [], 0
+        size += batch.nbytes
+        if rows >= BATCH_ROWS or size >= GATHER_BYTES:
+            yield from _concat(pending, schema)
+            pending, rows, size = [], 0, 0
     if pending:
-        yield from pa.Table.from_batches(pending, schema=schema).combine_chunks().to_batches()
+        yield from _concat(pending, schema)
+
+
+def _concat(batches: list[pa.RecordBatch], schema: pa.Schema) -> list[pa.RecordBatch]:
+    joined: list[pa.RecordBatch] = pa.Table.from_batches(batches, schema=schema).combine_chunks().to_batches()
+    return joined
 
 
 def _iter_batches(
