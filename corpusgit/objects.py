@@ -35,7 +35,7 @@ class Tree:
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> Tree:
-        return cls({str(p): TreeEntry(str(k), ObjectId(str(i)), int(m)) for p, k, i, m in doc["entries"]})
+        return cls({p: TreeEntry(k, i, m) for p, k, i, m in doc["entries"]})
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,20 +101,25 @@ def read_commit(store: ObjectStore, oid: str, needed_by: str | None = None) -> C
     return Commit.from_json(load_typed(store, oid, "commit", needed_by))
 
 
-def read_tree(store: ObjectStore, oid: str, needed_by: str | None = None) -> Tree:
+def read_tree(store: ObjectStore, oid: str, needed_by: str | None = None, check_paths: bool = True) -> Tree:
+    """Load a tree; its paths are checked for safety unless the caller only compares ids
+    (``status`` on 10,000 files saves the checks; everything that writes files keeps them)."""
     tree = Tree.from_json(load_typed(store, oid, "tree", needed_by))
-    for path in tree.entries:
-        check_tree_path(path)
+    if check_paths:
+        for path in tree.entries:
+            check_tree_path(path)
     return tree
 
 
-def read_commit_tree(store: ObjectStore, commit_id: str) -> Tree:
+def read_commit_tree(store: ObjectStore, commit_id: str, check_paths: bool = True) -> Tree:
     """The tree of a commit; a damaged or missing tree is reported as needed by that commit."""
-    return read_tree(store, read_commit(store, commit_id).tree, needed_by=f"commit {commit_id[:12]}")
+    return read_tree(store, read_commit(store, commit_id).tree, f"commit {commit_id[:12]}", check_paths)
 
 
 def check_tree_path(path: str) -> str:
     """Refuse paths that could write outside the work tree (hostile or corrupt repositories)."""
+    if not isinstance(path, str):
+        raise UnsafePath(f"unsafe path in tree: {path!r}", hint="the repository may be hostile or corrupt; nothing was written")
     parts = path.split("/")
     if (
         not path

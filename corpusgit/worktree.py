@@ -75,7 +75,7 @@ def status(repo: Repo) -> Status:
     """Staged (index vs HEAD), unstaged (work tree vs index) and untracked files."""
     index = repo.read_index()
     head = repo.refs.head_commit()
-    head_entries = read_commit_tree(repo.store, head).entries if head else {}
+    head_entries = read_commit_tree(repo.store, head, check_paths=False).entries if head else {}
     staged: list[FileChange] = []
     for path in sorted(set(head_entries) | set(index.entries)):
         h, i = head_entries.get(path), index.entries.get(path)

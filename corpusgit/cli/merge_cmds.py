@@ -37,8 +37,11 @@ def merge(
     from corpusgit.merge import api
 
     repo = Repo.open()
+    from corpusgit.cli.quality_cmds import showing_quality_reports
+
     if continue_:
-        oid = api.merge_continue(repo, no_verify)
+        with showing_quality_reports():
+            oid = api.merge_continue(repo, no_verify)
         out.print(f"merge committed as {oid[:12]}")
         return
     if abort:
@@ -47,7 +50,8 @@ def merge(
         return
     if rev is None:
         raise typer.BadParameter("name a branch or commit to merge (or pass --continue / --abort)")
-    outcome = api.merge(repo, rev, strategy_option or "mark", allow_unrelated, message, no_ff, progress_for(quiet), no_verify)
+    with showing_quality_reports():
+        outcome = api.merge(repo, rev, strategy_option or "mark", allow_unrelated, message, no_ff, progress_for(quiet), no_verify)
     _report(outcome, rev)
 
 

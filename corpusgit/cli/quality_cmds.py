@@ -14,9 +14,9 @@ from rich.text import Text
 
 from corpusgit.cli import app
 from corpusgit.cli.render import err, human_bytes, human_count, out, print_json, warn
-from corpusgit.quality.report import ChecksFailed, Report
 
 if TYPE_CHECKING:
+    from corpusgit.quality.report import Report
     from corpusgit.quality.api import Measure
     from corpusgit.stats import CorpusStats, Stats
 
@@ -29,6 +29,8 @@ ID_CHARS = 16  # _cgit_row digits shown: unique in practice, short enough for a 
 def showing_quality_reports(console: Console = err) -> Iterator[None]:
     """Render a blocked run's results table before the CLI's one-line error (for ``commit`` and
     ``merge``: ``with showing_quality_reports(): merge(...)``)."""
+    from corpusgit.quality.report import ChecksFailed
+
     try:
         yield
     except ChecksFailed as exc:
@@ -115,6 +117,8 @@ def check(
     else:
         render_report(report)
     if report.blocked:
+        from corpusgit.quality.report import ChecksFailed
+
         raise ChecksFailed(report, blocking=False)
 
 

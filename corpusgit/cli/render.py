@@ -14,7 +14,6 @@ from dataclasses import asdict, is_dataclass
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichProgress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from corpusgit.progress import NULL_PROGRESS, Progress, Task
 
@@ -62,7 +61,7 @@ def warn(message: str) -> None:
 
 
 class _RichTask:
-    def __init__(self, progress: RichProgress, task_id: Any) -> None:
+    def __init__(self, progress: Any, task_id: Any) -> None:
         self._progress = progress
         self._id = task_id
 
@@ -73,6 +72,8 @@ class _RichTask:
 class _RichProgress:
     @contextmanager
     def task(self, description: str, total: int | None) -> Iterator[Task]:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichProgress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
         columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn()]
         with RichProgress(*columns, console=err, transient=True) as progress:
             task_id = progress.add_task(description, total=total)
