@@ -113,16 +113,21 @@ class BenchError(RuntimeError):
     """A cgit command failed in a way the benchmark cannot measure around."""
 
 
+# Child processes cache bytecode as a normal installation does (some sandboxes switch it off,
+# which makes every start-up recompile each imported module).
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def cgit(root: Path, *args: str) -> float:
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "corpusgit", *args], cwd=root, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "corpusgit", *args], cwd=root, capture_output=True, text=True, env=ENV)
     if done.returncode != 0 and args[0] != "check":
         raise BenchError(f"cgit {' '.join(args)} failed:\n{done.stderr}")
     return time.perf_counter() - start
 
 
 def measure(root: Path, rev: str | None) -> dict[str, Any]:
-    done = subprocess.run([sys.executable, "-c", MEASURE, str(root), rev or ""], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", MEASURE, str(root), rev or ""], capture_output=True, text=True, env=ENV)
     if done.returncode != 0:
         raise BenchError(f"check failed:\n{done.stderr}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])

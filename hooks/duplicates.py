@@ -72,16 +72,21 @@ def repeated(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
 
 
 def member(hi: np.ndarray, lo: np.ndarray, set_hi: np.ndarray, set_lo: np.ndarray) -> np.ndarray:
-    """True where the 128-bit value (hi, lo) is in the set given as (set_hi, set_lo): a binary
-    search on the lo lane, confirmed on the hi lane (vectorised; equal lo lanes with different
-    hi lanes are astronomically rare and take a short loop)."""
+    """True where the 128-bit value (hi, lo) is in the set given as (set_hi, set_lo)."""
     import numpy as np
 
-    found = np.zeros(len(lo), dtype=bool)
-    if not len(lo) or not len(set_lo):
-        return found
     order = np.argsort(set_lo)
-    s_lo, s_hi = set_lo[order], set_hi[order]
+    return member_of_sorted(hi, lo, set_hi[order], set_lo[order])
+
+
+def member_of_sorted(hi: np.ndarray, lo: np.ndarray, s_hi: np.ndarray, s_lo: np.ndarray) -> np.ndarray:
+    """``member`` against a set already sorted by its lo lane: a binary search on the lo lane,
+    confirmed on the hi lane (vectorised; equal lo lanes with different hi lanes are
+    astronomically rare and take a short loop). Sorted probes search fastest."""
+    import numpy as np
+
+    if not len(lo) or not len(s_lo):
+        return np.zeros(len(lo), dtype=bool)
     pos = np.minimum(np.searchsorted(s_lo, lo), len(s_lo) - 1)
     same_lo = s_lo[pos] == lo
     found = np.asarray(same_lo & (s_hi[pos] == hi), dtype=bool)
@@ -91,14 +96,32 @@ def member(hi: np.ndarray, lo: np.ndarray, set_hi: np.ndarray, set_lo: np.ndarra
     return found
 
 
-def rows_also_in(table: TableData, other: TableData) -> np.ndarray:
-    """Which rows of ``table`` (by ``_cgit_row``) ``other`` has too; shared by the checks that
-    compare a version with its parent, so it is computed once."""
+def sorted_row_ids(table: TableData) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(order, hi, lo): the table's ``_cgit_row`` lanes sorted by lo, computed once per run."""
+    import numpy as np
+
     from corpusgit.quality.facts import Fact
 
+    def compute() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        ids = table.fact(Fact("rowhash"))
+        order = np.argsort(ids["lo"])
+        return order, ids["hi"][order], ids["lo"][order]
+
+    found: tuple[np.ndarray, np.ndarray, np.ndarray] = table.derived(("sorted-row-ids",), compute)
+    return found
+
+
+def rows_also_in(table: TableData, other: TableData) -> np.ndarray:
+    """Which rows of ``table`` (by ``_cgit_row``) ``other`` has too; shared by the checks that
+    compare a version with its parent, so it is computed once (from both tables' sorted ids)."""
+    import numpy as np
+
     def compute() -> np.ndarray:
-        mine, theirs = table.fact(Fact("rowhash")), other.fact(Fact("rowhash"))
-        return member(mine["hi"], mine["lo"], theirs["hi"], theirs["lo"])
+        order, hi, lo = sorted_row_ids(table)
+        _, o_hi, o_lo = sorted_row_ids(other)
+        found = np.empty(len(order), dtype=bool)
+        found[order] = member_of_sorted(hi, lo, o_hi, o_lo)
+        return found
 
     found: np.ndarray = table.derived(("rows-also-in", id(other)), compute)
     return found

@@ -251,24 +251,29 @@ class FactStore:
                 if missing:
                     entry = pending.setdefault(key, (layout, i, set()))
                     entry[2].update(missing)
-        jobs = []
-        for layout, index, facts in pending.values():
-            stored = self._read(layout.keys[index]) if layout.cacheable else {}
-            by_fact = _by_fact(stored)
-            found = {f: by_fact[f.digest] for f in facts if f.digest in by_fact}
-            if len(found) == len(facts):
-                self._keep(layout.keys[index], found, computed=False)
-            else:
-                jobs.append((layout, index, facts, stored, found))
-        if not jobs:
-            return
-        with ThreadPoolExecutor(max_workers=max(1, min(self.workers, len(jobs)))) as pool:
-            if any(f.kind == "lang" and f not in job[4] for job in jobs for f in job[2]):
-                from corpusgit.detect.language import preload
+        pool: ThreadPoolExecutor | None = None
+        running = []
+        preloading = False
+        try:
+            for layout, index, facts in pending.values():
+                stored = self._read(layout.keys[index]) if layout.cacheable else {}
+                by_fact = _by_fact(stored)
+                found = {f: by_fact[f.digest] for f in facts if f.digest in by_fact}
+                if len(found) == len(facts):
+                    self._keep(layout.keys[index], found, computed=False)
+                    continue
+                pool = pool or ThreadPoolExecutor(max_workers=self.workers)
+                if not preloading and any(f.kind == "lang" and f not in found for f in facts):
+                    from corpusgit.detect.language import preload
 
-                pool.submit(preload)  # loads while the first chunks are read and scanned
-            for _ in pool.map(lambda job: self._compute(*job), jobs):
-                pass
+                    pool.submit(preload)  # loads while the first chunks are read and scanned
+                    preloading = True
+                running.append(pool.submit(self._compute, layout, index, facts, stored, found))  # while later caches are read
+            for job in running:
+                job.result()
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True)
 
     def _compute(self, layout: GroupLayout, index: int, facts: set[Fact], stored: Arrays, found: dict[Fact, Arrays]) -> None:
         """Measure the facts of one chunk that its cache file lacks, in one read of the chunk."""
