@@ -204,3 +204,10 @@ def test_ks_statistic_counts_small_integers_and_sorts_the_rest() -> None:
     b = np.array([3, 4, 5, 6], dtype=np.int64)
     assert ks_statistic(a, b) == 0.5 == ks_statistic(a.astype(float), b.astype(float))
     assert ks_statistic(a, a) == 0.0 and ks_statistic(a, a[:0]) == 0.0
+
+
+def test_samples_of_keyed_tables_show_the_key(repo: Repo, stage_table: Stage, corpus: Callable[..., pa.Table]) -> None:
+    (repo.root / "cgit.toml").write_text('[tables."data/*"]\nkey = ["id"]\n[hooks.pre-commit.pii]\n', encoding="utf-8")
+    stage_table(corpus(10, start=40, bad={3: "ping 10.1.2.3 please"}))
+    (sample,) = result(check_worktree(repo) or pytest.fail("no report"), "pii").samples
+    assert (sample.key, sample.excerpt, len(sample.row_id), sample.row) == ("id=43", "ping [ipv4] please", 32, 3)
