@@ -8,6 +8,8 @@ bounded memory. Nothing is touched before every safety check passes.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,12 +24,15 @@ from corpusgit.progress import NULL_PROGRESS, Progress
 from corpusgit.refs import HEADS
 from corpusgit.revparse import resolve_commit
 from corpusgit.store.atomic import write_via
+from corpusgit.table.chunkio import ZSTD_LEVEL
 from corpusgit.table.model import TableObject
 from corpusgit.table.reader import read_table
 from corpusgit.worktree import prune_empty_dirs
 
 if TYPE_CHECKING:
     from corpusgit.repo import Repo
+
+WRITE_THREADS = 2  # files written at once: this machine's cores; each streams in bounded memory
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,9 +80,7 @@ def switch_tree(repo: Repo, target: Tree, force: bool, progress: Progress) -> tu
     with repo.locked_index() as (index, lock):
         to_write, to_remove = _plan(repo, index, target, force)
         with progress.task("checking out", len(to_write) or None) as task:
-            for path in to_write:
-                _materialise(repo, path, target.entries[path])
-                task.advance()
+            _materialise_all(repo, [(path, target.entries[path]) for path in to_write], task.advance)
         for path in to_remove:
             (repo.root / path).unlink(missing_ok=True)
             prune_empty_dirs(repo.root, path)
@@ -157,9 +160,24 @@ def _materialise(repo: Repo, path: str, entry: TreeEntry) -> None:
     os.chmod(full, entry.mode)
 
 
+def _materialise_all(repo: Repo, work: list[tuple[str, TreeEntry]], done: Callable[[], None]) -> None:
+    """Write files on WRITE_THREADS threads: Parquet encoding releases the GIL, so a checkout
+    of many shards uses every core. The first failure stops the rest and is raised."""
+    with ThreadPoolExecutor(max_workers=WRITE_THREADS, thread_name_prefix="cgit-checkout") as pool:
+        futures = [pool.submit(_materialise, repo, path, entry) for path, entry in work]
+        try:
+            for future in as_completed(futures):
+                future.result()
+                done()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+
 def _write_table(repo: Repo, table: TableObject, tmp: Path, needed_by: str) -> None:
     reader = read_table(repo.store, table, needed_by=needed_by)
-    with pq.ParquetWriter(tmp, reader.schema, compression="zstd", compression_level=3) as writer:
+    with pq.ParquetWriter(tmp, reader.schema, compression="zstd", compression_level=ZSTD_LEVEL) as writer:
         for batch in reader:
             writer.write_batch(batch)
 
