@@ -93,14 +93,18 @@ def store_chunk(store: ObjectStore, oid: str, table: pa.Table) -> ChunkRef:
     return ChunkRef(oid, table.num_rows, buf.size, file_checksum(buf))
 
 
-def read_chunk(store: ObjectStore, ref: ChunkRef, columns: list[str] | None, needed_by: str | None) -> pa.Table:
-    """Load a chunk's columns after checking its file checksum; corrupt data is never used."""
+def read_chunk(store: ObjectStore, ref: ChunkRef, columns: list[str] | None, needed_by: str | None, threads: bool = True) -> pa.Table:
+    """Load a chunk's columns after checking its file checksum; corrupt data is never used.
+
+    ``threads=False`` decodes entirely on the calling thread, without Arrow's thread pools or
+    I/O futures: for callers that already decode many chunks on their own threads.
+    """
     data = store.read_raw(ref.id, needed_by)
     got = file_checksum(data)
     if got != ref.checksum:
         raise CorruptObject(ref.id, ref.checksum, got, needed_by)
     try:
-        table = _decode(data, columns)
+        table = _decode(data, columns, threads)
     except (pa.ArrowException, OSError) as exc:
         raise CorruptObject(ref.id, "readable Parquet", str(exc).splitlines()[0], needed_by) from exc
     if table.num_rows != ref.rows:
@@ -121,13 +125,13 @@ def arrow_owned(data: bytes) -> pa.Buffer:
     return buf
 
 
-def _decode(data: bytes, columns: list[str] | None) -> pa.Table:
+def _decode(data: bytes, columns: list[str] | None, threads: bool = True) -> pa.Table:
     """Parquet to Arrow; a ``_cgit_row`` the chunk does not store is computed from its data."""
-    pf = pq.ParquetFile(pa.BufferReader(arrow_owned(data)))
+    pf = pq.ParquetFile(pa.BufferReader(arrow_owned(data)), pre_buffer=threads)
     names = pf.schema_arrow.names
     if columns is None or ROW_HASH_COLUMN not in columns or ROW_HASH_COLUMN in names:
-        return pf.read(columns=columns)
-    table = pf.read()
+        return pf.read(columns=columns, use_threads=threads)
+    table = pf.read(use_threads=threads)
     table = table.append_column(ROW_HASH_COLUMN, lanes_to_binary(*row_lanes(table)))
     return table.select(columns)
 
