@@ -50,7 +50,10 @@ class ChunkLoader:
             if table is not None:
                 self._items.move_to_end(key)
                 return table
-        table = read_chunk(self._store, ref, columns, needed_by)  # outside the lock: decodes overlap
+        # Outside the lock, so decodes overlap; single-threaded inside, so no Arrow pool or I/O
+        # future is involved: many readers waiting on Arrow futures at once could hang on glibc
+        # 2.36's condition variables (seen in a test run: a broadcast stuck against a waiter).
+        table = read_chunk(self._store, ref, columns, needed_by, threads=False)
         with self._lock:
             if key not in self._items:
                 self._items[key] = table
