@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,7 +31,6 @@ from corpusgit.worktree import prune_empty_dirs
 if TYPE_CHECKING:
     from corpusgit.repo import Repo
 
-WRITE_THREADS = 2  # files written at once: this machine's cores; each streams in bounded memory
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,18 +159,11 @@ def _materialise(repo: Repo, path: str, entry: TreeEntry) -> None:
 
 
 def _materialise_all(repo: Repo, work: list[tuple[str, TreeEntry]], done: Callable[[], None]) -> None:
-    """Write files on WRITE_THREADS threads: Parquet encoding releases the GIL, so a checkout
-    of many shards uses every core. The first failure stops the rest and is raised."""
-    with ThreadPoolExecutor(max_workers=WRITE_THREADS, thread_name_prefix="cgit-checkout") as pool:
-        futures = [pool.submit(_materialise, repo, path, entry) for path, entry in work]
-        try:
-            for future in as_completed(futures):
-                future.result()
-                done()
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
+    """Write files one at a time. (Writing on several threads was tried: Arrow's own thread
+    pools inside worker threads can hang on some glibc versions, and the gain was small.)"""
+    for path, entry in work:
+        _materialise(repo, path, entry)
+        done()
 
 
 def _write_table(repo: Repo, table: TableObject, tmp: Path, needed_by: str) -> None:
