@@ -72,7 +72,7 @@ class SourceRows:
         columns: dict[str, pa.ChunkedArray] = {}
         hi = lo = None
         for group, wanted, takes in plans:
-            part = pa.concat_tables([next(pieces) for _ in takes])
+            part = pa.concat_tables([next(pieces) for _ in takes], promote_options="permissive")  # chunks of older ingests may differ in nullability
             for name in wanted:
                 columns[name] = part.column(name)
             if with_row_hash:
