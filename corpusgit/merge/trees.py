@@ -16,6 +16,7 @@ from corpusgit.merge.tables import merge_table
 from corpusgit.objects import BLOB, TABLE, TreeEntry
 from corpusgit.errors import BadInput
 from corpusgit.progress import NULL_PROGRESS, Progress, Task
+from corpusgit.table.chunkio import arrow_owned
 
 if TYPE_CHECKING:
     from corpusgit.repo import Repo
@@ -129,4 +130,4 @@ def _store_rows(repo: Repo, rows: pa.Table) -> str:
 
 def load_rows(repo: Repo, blob_id: str) -> pa.Table:
     data = b"".join(repo.store.iter_blob(blob_id, "merge conflicts"))
-    return pq.read_table(pa.BufferReader(data))
+    return pq.read_table(pa.BufferReader(arrow_owned(data)))

@@ -31,11 +31,8 @@ from corpusgit.remote.backend import Backend
 from corpusgit.remote.errors import RemoteObjectCorrupt
 from corpusgit.remote.graph import ANY, METADATA_KINDS, Wanted, kind_of, sniff
 from corpusgit.store.atomic import fsync_dir, sync_file
-from corpusgit.store.canonical import canonical_json
 from corpusgit.store.objects import ObjectStore
-from corpusgit.table.chunkio import file_checksum
-from corpusgit.table.hashing import content_id
-from corpusgit.table.schema import ROW_HASH_COLUMN, schema_to_json
+from corpusgit.table.chunkio import arrow_owned, chunk_id, file_checksum
 
 DEFAULT_JOBS = 8  # parallel transfers: hides S3 latency without tripping request-rate limits
 T = TypeVar("T")
@@ -109,12 +106,10 @@ def verify_file(staging: ObjectStore, item: Wanted, full: bool) -> tuple[str, di
 
 def _check_chunk_content(oid: str, data: bytes) -> None:
     try:
-        table = pq.read_table(pa.BufferReader(data))
+        table = pq.read_table(pa.BufferReader(arrow_owned(data)))
     except (pa.ArrowException, OSError) as exc:
         raise CorruptObject(oid, "readable Parquet", str(exc).splitlines()[0]) from exc
-    if ROW_HASH_COLUMN in table.schema.names:
-        table = table.drop_columns([ROW_HASH_COLUMN])
-    got = content_id(table, canonical_json(schema_to_json(table.schema)))
+    got = chunk_id(table)  # the same id ingest gives: row hash and schema metadata excluded
     if got != oid:
         raise CorruptObject(oid, oid[:12], got[:12])
 

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from conftest import cgit, error_lines, write_table
+from remote_helpers import cgit, error_lines, write_table
 from corpusgit import Repo
 from corpusgit.lineage.record import read_record
 from dvc.repo import Repo as DvcRepo

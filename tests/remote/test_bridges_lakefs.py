@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import cgit, error_lines, free_port
+from remote_helpers import cgit, error_lines, free_port
 from corpusgit import Repo
 
 UNREACHABLE_BOUND = 30  # seconds: the SDK's own retries against a refused port

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import RemoteSpec, cgit, error_lines, free_port, new_bucket, s3_client, start_helper, stop
+from remote_helpers import RemoteSpec, cgit, error_lines, free_port, new_bucket, s3_client, start_helper, stop
 from corpusgit import Repo
 
 UNREACHABLE_BOUND = 20  # seconds: connect timeout plus bounded retries

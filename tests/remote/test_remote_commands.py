@@ -10,7 +10,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from conftest import RemoteSpec, attach, cgit, error_lines, write_table
+from remote_helpers import RemoteSpec, attach, cgit, error_lines, write_table
 from corpusgit import Repo
 from corpusgit.history import commit
 from corpusgit.remote.fetch import clone, fetch

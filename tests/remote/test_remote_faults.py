@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import RemoteSpec, attach, free_port, start_helper, stop
+from remote_helpers import RemoteSpec, attach, free_port, start_helper, stop
 from corpusgit import Repo
 from corpusgit.errors import RefConflict
 from corpusgit.history import commit, log

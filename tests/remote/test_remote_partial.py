@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from conftest import RemoteSpec, attach, cgit, free_port
+from remote_helpers import RemoteSpec, attach, cgit, free_port
 from corpusgit import Repo
 from corpusgit.errors import CorpusGitError
 from corpusgit.reach import CHUNK, roots, walk
