@@ -24,7 +24,7 @@ from typing import IO, Any, ClassVar
 import pyarrow.parquet as pq
 from edit_suite import Version
 from edits import shard_paths, tree_bytes
-from tools.ops.digest import rows_digest
+from tools.ops.digest import CANONICAL, rows_digest
 
 VENVS = Path(__file__).resolve().parents[1] / ".venvs"
 OPS = Path(__file__).resolve().parent / "ops"
@@ -159,9 +159,9 @@ def sync_tree(version: Version, target: Path, held: dict[str, str]) -> None:
 
 
 def files_digest(data: Path) -> str:
-    """rows_digest of a directory of Parquet shards (a work tree after checkout)."""
-    tables = [pq.read_table(p) for p in shard_paths(data)]
-    return rows_digest(tables)
+    """rows_digest of a directory of Parquet shards (a work tree after checkout), streamed."""
+    return rows_digest(batch for path in shard_paths(data)
+                       for batch in pq.ParquetFile(path).iter_batches(columns=CANONICAL.names))
 
 
 class Runner(ABC):

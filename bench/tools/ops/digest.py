@@ -2,8 +2,10 @@
 
 Why: "check out v0 again" must prove v0 came back, but the tools return different things:
 git, DVC and Oxen the very files, corpusgit logically identical Parquet, Delta Lake and
-Lance a table. Rows are what all of them promise. Only pyarrow and the standard library are
-used, because this module also runs inside the tools' own venvs (bench/tools/ops/*_ops.py).
+Lance a table. Rows are what all of them promise. The digest streams (a multiset hash: the
+sum of per-row SHA-256 values), so checking 600 MB of Parquet needs one batch of memory, not
+the whole table sorted. Only pyarrow and the standard library are used, because this module
+also runs inside the tools' own venvs (bench/tools/ops/*_ops.py).
 """
 
 from __future__ import annotations
@@ -17,15 +19,17 @@ import pyarrow as pa
 # string_view, which must not change the digest.
 CANONICAL = pa.schema([("id", pa.string()), ("source", pa.string()), ("lang", pa.string()),
                        ("text", pa.string()), ("n_chars", pa.int64())])
-BATCH_ROWS = 65_536
+MODULUS = 2**256  # per-row SHA-256 values are summed modulo this
 
 
-def rows_digest(tables: Iterable[pa.Table]) -> str:
-    """SHA-256 over v0's columns of all rows, sorted by id (ids are unique in the corpus)."""
-    parts = [t.select(CANONICAL.names).cast(CANONICAL) for t in tables]
-    table = pa.concat_tables(parts).sort_by("id") if parts else CANONICAL.empty_table()
-    digest = hashlib.sha256()
-    for batch in table.to_batches(BATCH_ROWS):
-        for row in zip(*(column.to_pylist() for column in batch.columns)):
-            digest.update(repr(row).encode())
-    return digest.hexdigest()
+def rows_digest(batches: Iterable[pa.RecordBatch]) -> str:
+    """"<rows>:<sum of SHA-256 over each row's v0 columns>", independent of row order."""
+    rows = total = 0
+    for batch in batches:
+        columns = [batch.column(name).cast(field.type).to_pylist() for name, field in
+                   zip(CANONICAL.names, CANONICAL)]
+        for row in zip(*columns):
+            total = (total + int.from_bytes(hashlib.sha256(repr(row).encode()).digest(),
+                                            "big")) % MODULUS
+            rows += 1
+    return f"{rows}:{total:064x}"

@@ -5,6 +5,10 @@ Runs inside bench/.venvs/lance. Two ways of use share these operations:
 - best: the native operation per edit — append, delete (deletion files), add_columns (new
   column files only), merge_insert for updated rows, restore for a revert — with stable row
   ids, which is what gives Lance a row-level diff between versions.
+
+Operations are stateless (each request names the table and its versions), so the runner can
+start a fresh worker for every step, as a pipeline step runs in its own process; memory that
+a large rewrite leaves behind in one step then does not carry into the next.
 """
 
 from __future__ import annotations
@@ -20,7 +24,6 @@ from serve import serve_table_format, timed
 # Lance leaves strings lightly compressed unless a field asks for more; the shards are zstd
 # level 3 Parquet, so Lance gets the same (both ways of use), or it would pay ~2x for text.
 ZSTD = {"lance-encoding:compression": "zstd", "lance-encoding:compression-level": "3"}
-state: dict[str, Any] = {"versions": {}}
 
 
 def with_zstd(schema: pa.Schema) -> pa.Schema:
@@ -45,28 +48,27 @@ def sql_in(column: str, values: list[str]) -> str:
 
 def create(uri: str, files: list[str], best: bool) -> dict[str, Any]:
     """The first version; stable row ids are a dataset property set at creation."""
-    state["uri"] = uri
     return timed(lambda: lance.write_dataset(shards(files), uri, mode="create",
                                              enable_stable_row_ids=best))
 
 
-def overwrite(files: list[str]) -> dict[str, Any]:
+def overwrite(uri: str, files: list[str]) -> dict[str, Any]:
     """Replace the whole dataset with the shards."""
-    return timed(lambda: lance.write_dataset(shards(files), state["uri"], mode="overwrite"))
+    return timed(lambda: lance.write_dataset(shards(files), uri, mode="overwrite"))
 
 
-def append(files: list[str]) -> dict[str, Any]:
+def append(uri: str, files: list[str]) -> dict[str, Any]:
     """Add the new shards' rows as new fragments."""
-    return timed(lambda: lance.write_dataset(shards(files), state["uri"], mode="append"))
+    return timed(lambda: lance.write_dataset(shards(files), uri, mode="append"))
 
 
-def delete(ids_file: str) -> dict[str, Any]:
+def delete(uri: str, ids_file: str) -> dict[str, Any]:
     """delete(id IN (...)): writes deletion files, leaves the data files alone."""
     ids = pq.read_table(ids_file)["id"].to_pylist()
-    return timed(lambda: lance.dataset(state["uri"]).delete(sql_in("id", ids)))
+    return timed(lambda: lance.dataset(uri).delete(sql_in("id", ids)))
 
 
-def add_column(column_file: str) -> dict[str, Any]:
+def add_column(uri: str, column_file: str) -> dict[str, Any]:
     """add_columns with a UDF that looks the new column up by id: writes only that column."""
     source = pq.read_table(column_file).combine_chunks()
     name = [n for n in source.column_names if n != "id"][0]
@@ -83,27 +85,26 @@ def add_column(column_file: str) -> dict[str, Any]:
         # pc.index_in would rebuild a hash table of every id for each batch; this dict is
         # built once (and timed, as part of the operation).
         position.update((key, index) for index, key in enumerate(source["id"].to_pylist()))
-        lance.dataset(state["uri"]).add_columns(lookup, read_columns=["id"])
+        lance.dataset(uri).add_columns(lookup, read_columns=["id"])
 
     return timed(run)
 
 
-def update(rows_file: str) -> dict[str, Any]:
+def update(uri: str, rows_file: str) -> dict[str, Any]:
     """merge_insert on id: matched rows are rewritten to a new fragment, old ones deleted."""
     source = pq.read_table(rows_file)
-    return timed(lambda: lance.dataset(state["uri"]).merge_insert("id")
+    return timed(lambda: lance.dataset(uri).merge_insert("id")
                  .when_matched_update_all().execute(source))
 
 
-def restore(index: int) -> dict[str, Any]:
-    """restore() an earlier step's version as the latest (files are reused)."""
-    return timed(lambda: lance.dataset(state["uri"], version=state["versions"][index]).restore())
+def restore(uri: str, table_version: int) -> dict[str, Any]:
+    """restore() an earlier version as the latest (its files are reused)."""
+    return timed(lambda: lance.dataset(uri, version=table_version).restore())
 
 
-def mark(index: int) -> dict[str, Any]:
-    """Remember which dataset version holds this step."""
-    state["versions"][index] = lance.dataset(state["uri"]).version
-    return {}
+def current_version(uri: str) -> dict[str, Any]:
+    """The dataset's latest version number."""
+    return {"version": lance.dataset(uri).version}
 
 
 def count(reader: pa.RecordBatchReader) -> int:
@@ -111,15 +112,14 @@ def count(reader: pa.RecordBatchReader) -> int:
     return sum(batch.num_rows for batch in reader)
 
 
-def diff(old: int, new: int, best: bool) -> dict[str, Any]:
+def diff(uri: str, first: int, last: int, best: bool) -> dict[str, Any]:
     """Rows inserted/updated/deleted (stable row ids), or else the operations in between."""
-    first, last = state["versions"][old], state["versions"][new]
     if first == last:
         return {"seconds": 0.0, "detail": "same dataset version"}
     found: dict[str, Any] = {}
 
     def run() -> None:
-        delta = lance.dataset(state["uri"]).delta(begin_version=first, end_version=last)
+        delta = lance.dataset(uri).delta(begin_version=first, end_version=last)
         if best:
             found["inserted"] = count(delta.get_inserted_rows())
             found["updated"] = count(delta.get_updated_rows())
@@ -134,13 +134,13 @@ def diff(old: int, new: int, best: bool) -> dict[str, Any]:
     return reply
 
 
-def load(index: int) -> pa.Table:
-    """Time travel: every row of that step's version."""
-    return lance.dataset(state["uri"], version=state["versions"][index]).to_table()
+def scan(uri: str, table_version: int) -> pa.RecordBatchReader:
+    """Time travel: stream every row of a dataset version."""
+    return lance.dataset(uri, version=table_version).scanner().to_reader()
 
 
 if __name__ == "__main__":
     serve_table_format(f"pylance {lance.__version__}", {
         "create": create, "overwrite": overwrite, "append": append, "delete": delete,
-        "add_column": add_column, "update": update, "restore": restore, "mark": mark,
-        "diff": diff}, load)
+        "add_column": add_column, "update": update, "restore": restore,
+        "current_version": current_version, "diff": diff}, scan)

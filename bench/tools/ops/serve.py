@@ -44,20 +44,19 @@ def serve(handlers: Mapping[str, Handler]) -> None:
 
 
 def serve_table_format(version: str, handlers: Mapping[str, Handler],
-                       load: Callable[[int], pa.Table]) -> None:
+                       scan: Callable[[str, int], pa.RecordBatchReader]) -> None:
     """serve() a table format's handlers plus the ones they all share.
 
     Args:
         version: the tool and version string reported for the results.
-        load: reads every row of a step's version (time travel); "read" times it and keeps
-            the table for "digest", which is not timed.
+        scan: streams every row of a table version (time travel). "read" times reading it
+            all; "digest" reads it again for rows_digest, untimed. Neither holds the table.
     """
-    kept: dict[str, pa.Table] = {}
 
-    def read(index: int) -> dict[str, Any]:
-        return timed(lambda: kept.update(table=load(index)))
+    def read(uri: str, table_version: int) -> dict[str, Any]:
+        return timed(lambda: sum(b.num_rows for b in scan(uri, table_version)))
 
-    def digest() -> dict[str, Any]:
-        return {"digest": rows_digest([kept.pop("table")])}
+    def digest(uri: str, table_version: int) -> dict[str, Any]:
+        return {"digest": rows_digest(scan(uri, table_version))}
 
     serve({**handlers, "version": lambda: {"version": version}, "read": read, "digest": digest})
