@@ -63,7 +63,8 @@ class TableData:
             refs = group.chunks
 
             def load(i: int, columns: list[str], refs: tuple[Any, ...] = refs) -> pa.Table:
-                return read_chunk(store, refs[i], columns, needed_by)
+                # Chunks are decoded on FactStore's own threads; Arrow's pools inside them can hang.
+                return read_chunk(store, refs[i], columns, needed_by, threads=False)
 
             layouts.append(GroupLayout(
                 group.columns, tuple(r.id for r in refs), np.array([r.rows for r in refs], dtype=np.int64),
@@ -92,7 +93,7 @@ class TableData:
                 pf = pq.ParquetFile(file)
             except (pa.ArrowException, OSError) as exc:
                 raise BadInput(f"{path}: not a readable Parquet file ({str(exc).splitlines()[0]})", hint="check the file; JSON lines files end in .jsonl") from exc
-            pieces = [partial(pf.read_row_group, i) for i in range(pf.num_row_groups)]
+            pieces = [partial(_row_group, file, i) for i in range(pf.num_row_groups)]
             rows = [pf.metadata.row_group(i).num_rows for i in range(pf.num_row_groups)]
             schema = pf.schema_arrow
         canonical = canonical_schema(schema)
@@ -237,3 +238,10 @@ def _canonical(table: pa.Table, schema: pa.Schema, path: str) -> pa.Table:
 
 def _same(table: pa.Table) -> pa.Table:
     return table
+
+
+def _row_group(file: Path, index: int) -> pa.Table:
+    """One row group, from a reader of its own: loads run on several threads at once."""
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(file).read_row_group(index, use_threads=False)
