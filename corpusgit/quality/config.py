@@ -133,10 +133,7 @@ def parse_quality_config(doc: Mapping[str, Any], root: Path) -> QualityConfig:
             raise BadInput(f"{PROJECT_FILE}: unknown hook stage 'hooks.{name}'", hint=_did_you_mean(name, STAGES, "stages are pre-commit and pre-merge"))
     stages: dict[str, tuple[CheckSpec, ...]] = {}
     for stage in STAGES:
-        section = hooks.get(stage, {})
-        if not isinstance(section, dict):
-            raise BadInput(f"{PROJECT_FILE}: hooks.{stage} must be a table of checks", hint=f"write one table per check: [hooks.{stage}.length] min = 20")
-        stages[stage] = tuple(parse_check(stage, cid, body, root) for cid, body in section.items())
+        stages[stage] = tuple(parse_check(stage, cid, body, root) for cid, body in _stage_entries(stage, hooks.get(stage, {})))
     required: dict[str, tuple[CheckSpec, ...]] = {}
     branches = doc.get("branches", {})
     for branch, body in (branches.items() if isinstance(branches, dict) else ()):
@@ -145,6 +142,27 @@ def parse_quality_config(doc: Mapping[str, Any], root: Path) -> QualityConfig:
             raise BadInput(f"{PROJECT_FILE}: branches.{branch}.require must be a list of check ids", hint='e.g. require = ["pii", "schema"]')
         required[branch] = tuple(_required_spec(cid, branch, stages, root) for cid in ids)
     return QualityConfig(stages, required, root)
+
+
+def _stage_entries(stage: str, section: Any) -> list[tuple[str, Any]]:
+    """A stage's checks as (id, body) pairs, from ``[hooks.<stage>.<id>]`` tables or a
+    ``[[hooks.<stage>]]`` list; in a list the id defaults to the ``check`` name."""
+    if isinstance(section, dict):
+        return list(section.items())
+    if not isinstance(section, list):
+        raise BadInput(f"{PROJECT_FILE}: hooks.{stage} must be a table or list of checks", hint=f"write one table per check: [hooks.{stage}.length] min = 20")
+    entries: list[tuple[str, Any]] = []
+    for n, body in enumerate(section):
+        where = f"hooks.{stage}[{n}]"
+        if not isinstance(body, dict):
+            raise BadInput(f"{PROJECT_FILE}: {where} must be a table", hint=f"write [[hooks.{stage}]] followed by check = \"<name>\" and its parameters")
+        cid = body.get("id", body.get("check"))
+        if not isinstance(cid, str) or not cid:
+            raise BadInput(f"{PROJECT_FILE}: {where} names no check", hint='add check = "<name>", e.g. check = "length"')
+        if any(cid == seen for seen, _ in entries):
+            raise BadInput(f"{PROJECT_FILE}: {where} repeats check id {cid!r}", hint='give the second one its own id = "..." (check = keeps the implementation)')
+        entries.append((cid, {k: v for k, v in body.items() if k != "id"}))
+    return entries
 
 
 def _required_spec(cid: str, branch: str, stages: Mapping[str, tuple[CheckSpec, ...]], root: Path) -> CheckSpec:

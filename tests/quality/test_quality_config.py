@@ -43,7 +43,10 @@ def load(repo: Repo, text: str) -> object:
         ("[hooks.pre-commit.banned-terms]\nmax_matches = 1\n", "hooks.pre-commit.banned-terms.terms is required by check 'banned-terms'", None),
         ("[hooks.pre-commit.banned-terms]\nterms = \"missing.txt\"\n", "hooks.pre-commit.banned-terms.terms: file 'missing.txt' not found", "create it or fix the path"),
         ("[hooks.pre-comit.pii]\n", "unknown hook stage 'hooks.pre-comit'", "did you mean 'pre-commit'?"),
-        ("[hooks]\npre-commit = 3\n", "hooks.pre-commit must be a table of checks", None),
+        ("[hooks]\npre-commit = 3\n", "hooks.pre-commit must be a table or list of checks", None),
+        ("[[hooks.pre-commit]]\nmin = 3\n", "hooks.pre-commit[0] names no check", 'check = "length"'),
+        ("[[hooks.pre-commit]]\ncheck = \"length\"\n[[hooks.pre-commit]]\ncheck = \"length\"\n", "hooks.pre-commit[1] repeats check id 'length'", "id ="),
+        ("[[hooks.pre-commit]]\ncheck = \"lenght\"\n", "hooks.pre-commit.lenght: unknown check 'lenght'", "did you mean 'length'?"),
         ("[hooks.pre-commit]\npii = 3\n", "hooks.pre-commit.pii must be a table", None),
         ("[hooks.pre-commit.mine]\npython = \"checks.py\"\n", "hooks.pre-commit.mine.python must be \"FILE.py:FUNCTION\"", None),
         ("[hooks.pre-commit.mine]\npython = \"nope.py:check\"\n", "hooks.pre-commit.mine.python: file 'nope.py' not found", None),
@@ -94,6 +97,13 @@ def test_a_valid_configuration(repo: Repo) -> None:
     assert [(s.id, s.severity, s.required) for s in merge] == [("pii", "error", True), ("schema", "error", True), ("drift", "error", True)]
     assert [s.id for s in config.select("pre-merge", "dev")] == ["schema"]
     assert config.select("pre-commit", no_verify=True) == []
+
+
+def test_a_list_of_checks_reads_like_tables(repo: Repo) -> None:
+    listed = load(repo, '[[hooks.pre-commit]]\ncheck = "pii"\nmax_matches = 2\n[[hooks.pre-commit]]\ncheck = "length"\nid = "short"\nmin = 20\nseverity = "warn"\n')
+    tabled = load(repo, '[hooks.pre-commit.pii]\nmax_matches = 2\n[hooks.pre-commit.short]\ncheck = "length"\nmin = 20\nseverity = "warn"\n')
+    assert listed == tabled
+    assert [(s.id, s.check) for s in listed.stages["pre-commit"]] == [("pii", "pii"), ("short", "length")]  # type: ignore[attr-defined]
 
 
 def test_language_checks_need_the_language_package(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
