@@ -49,6 +49,7 @@ REDACT_SALT = "redact"  # hash_unit salt, so the redacted rows can be found agai
 REDACTED = "[REDACTED]"
 SHUFFLE_SEED = 7
 RESHARDED = 5  # index of the re-sharded version in SuiteBuilder.build's order
+SHUFFLED = 6  # ... and of the shuffled one
 # A tiny corpus sizes itself from a small sample; the default 16 MB sample would cost more
 # than the corpus.
 SMALL_CORPUS_MB = 10

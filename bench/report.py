@@ -45,6 +45,7 @@ class ToolResult:
     skipped: str | None = None
     error: str | None = None
     steps: list[StepResult] = field(default_factory=list)
+    checkout_shuffled_seconds: float | None = None
     checkout_resharded_seconds: float | None = None
     checkout_seconds: float | None = None
     checkout_verified: bool | None = None
@@ -189,11 +190,13 @@ def render_markdown(run: RunResult) -> str:
     granularity = ["granularity"] + [t.granularity for t in measured]
     lines += _table(names, _per_step(run, measured, "diff") + [granularity])
     lines += ["## Check out v0 again (s)", "",
-              "First the re-sharded version is checked out from the final state (every file "
-              "differs), then v0 from there; verified = v0's rows came back exactly (SHA-256 "
+              "First the shuffled version is checked out from the final state, then the "
+              "re-sharded one (every file differs each time), then v0 from there; verified = v0's rows came back exactly (SHA-256 "
               "over all rows sorted by id).", ""]
     lines += _table(["", *(t.name for t in measured)], [
-        ["re-sharded version, from the final state"] + [
+        ["shuffled version, from the final state"] + [
+            dash_or_seconds(t.checkout_shuffled_seconds) for t in measured],
+        ["re-sharded version, from the shuffled one"] + [
             dash_or_seconds(t.checkout_resharded_seconds) for t in measured],
         ["**v0, from the re-sharded version**"] + [dash_or_seconds(t.checkout_seconds) for t in measured],
         ["verified"] + ["yes" if t.checkout_verified else

@@ -31,7 +31,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from edit_suite import RESHARDED, Version, build_versions
+from edit_suite import RESHARDED, SHUFFLED, Version, build_versions
 from edits import REPORT_WIDTH, SHARDS, pyarrow_copy_seconds, shard_paths
 from report import Corpus, RunResult, StepResult, ToolResult, read_machine, write_results
 from rich.console import Console
@@ -70,15 +70,15 @@ def measure_tool(runner: Runner, result: ToolResult, version: Version,
 
 def check_out_v0(runner: Runner, result: ToolResult, versions: list[Version],
                  v0_digest: str) -> None:
-    """Time checking out the re-sharded version from the final state, then v0 from there.
+    """Time checking out the shuffled version from the final state, the re-sharded one from
+    there, then v0.
 
     Why not v0 from the final state: after "revert to v0" the tools already hold v0's content,
-    and git-based tools would answer without doing anything. Why the re-sharded version and
-    not the shuffled one: every file differs from v0's either way, but corpusgit currently
-    reads a shuffled version about one chunk decode per row (its chunk cache thrashes), so
-    checking it out takes minutes at --quick size and hours at the default size; that loss
-    is stated in bench/README.md rather than allowed to stall every run.
+    and git-based tools would answer without doing anything. The shuffled version is the hard
+    case for a row store: every row of every file moved, so each file gathers rows from all
+    chunks.
     """
+    result.checkout_shuffled_seconds = runner.checkout(versions[SHUFFLED]).seconds
     result.checkout_resharded_seconds = runner.checkout(versions[RESHARDED]).seconds
     result.checkout_seconds = runner.checkout(versions[0]).seconds
     result.checkout_verified = runner.digest() == v0_digest

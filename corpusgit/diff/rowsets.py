@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from corpusgit.table.model import ColumnGroup
-from corpusgit.table.positions import segment_starts
+from corpusgit.table.reader import segment_starts
 
 _ROW_BITS = 40  # rows per chunk stay far below 2**40; chunk ordinals use the bits above
 

@@ -15,25 +15,10 @@ from corpusgit.store.objects import ObjectStore
 from corpusgit.table.chunkio import ChunkCache
 from corpusgit.table.hashing import binary_to_lanes, row_lanes
 from corpusgit.table.model import ColumnGroup, TableObject
-from corpusgit.table.reader import read_table
+from corpusgit.table.reader import gather, read_table, segment_starts
 from corpusgit.table.schema import ROW_HASH_COLUMN, ROW_HASH_TYPE
 
 Lanes = tuple[np.ndarray, np.ndarray]
-
-
-def segment_starts(group: ColumnGroup) -> np.ndarray:
-    """Table position of each segment's first row."""
-    starts = np.zeros(len(group.seg_rows), dtype=np.int64)
-    if len(starts) > 1:
-        np.cumsum(group.seg_rows[:-1], out=starts[1:])
-    return starts
-
-
-def address(group: ColumnGroup, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(chunk index, row in chunk) of table positions."""
-    starts = segment_starts(group)
-    seg = np.searchsorted(starts, positions, side="right") - 1
-    return group.seg_chunk[seg], group.seg_start[seg] + (positions - starts[seg])
 
 
 def take_rows(
@@ -75,20 +60,9 @@ def hashes_at(store: ObjectStore, table: TableObject, positions: np.ndarray, col
 
 
 def _take_group(cache: ChunkCache, group: ColumnGroup, positions: np.ndarray, columns: list[str], types: list[pa.DataType]) -> list[pa.Array]:
-    n = len(positions)
-    if n == 0:
+    if len(positions) == 0:
         return [pa.array([], t) for t in types]
-    chunk, row = address(group, positions)
-    order = np.argsort(chunk, kind="stable")
-    parts: list[pa.Table] = []
-    bounds = np.flatnonzero(np.diff(chunk[order])) + 1
-    for idx in np.split(order, bounds):
-        c = int(chunk[idx[0]])
-        parts.append(cache.get(group.chunks[c], columns, None).take(pa.array(row[idx])))
-    gathered = pa.concat_tables(parts).combine_chunks()
-    back = np.empty(n, dtype=np.int64)
-    back[order] = np.arange(n)
-    result = gathered.take(pa.array(back))
+    result = gather(lambda ref: cache.get(ref, columns, None), group, positions, segment_starts(group))
     return [result.column(c).combine_chunks() for c in columns]
 
 

@@ -1,26 +1,30 @@
 """Streaming reads of a table version: segments become batches, column groups are zipped.
 
 Consecutive segments of the same chunk are gathered with one ``take`` so a fragmented table
-(after scattered filters) still reads in large batches; a bounded chunk cache serves tables
-whose segments jump between chunks.
+(after scattered filters) still reads in large batches. A group whose segments keep jumping
+back to chunks already visited (a shuffle) is read in windows of output rows instead: each
+window decodes every chunk it needs once, takes its rows, and puts them back in order, so a
+permuted table costs a few decodes per chunk rather than one per row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
 
 from corpusgit.store.objects import ObjectStore
-from corpusgit.table.chunkio import ChunkCache
+from corpusgit.table.chunkio import ChunkCache, read_chunk
 from corpusgit.table.hashing import binary_to_lanes, lanes_to_binary
-from corpusgit.table.model import ColumnGroup, TableObject
+from corpusgit.table.model import ChunkRef, ColumnGroup, TableObject
 from corpusgit.table.schema import ROW_HASH_COLUMN, ROW_HASH_TYPE
 
 BATCH_ROWS = 16_384  # rows per yielded batch: large enough for vectorised work, small for RAM
 SMALL_PIECE_ROWS = 1_024  # pieces below this (shuffled or heavily filtered tables) are gathered
 GATHER_BYTES = 4 << 20  # ... into batches of at most about this many bytes
+WINDOW_BYTES = 64 << 20  # decoded rows a shuffled group gathers at once (held twice while gathered)
+WINDOW_BATCH_BYTES = 8 << 20  # ... and yields in batches of about this size (they are copies)
 
 
 def read_table(
@@ -110,8 +114,48 @@ def _group_columns(group: ColumnGroup, wanted: list[str], with_row_hash: bool) -
     return cols + [ROW_HASH_COLUMN] if with_row_hash else cols
 
 
+def segment_starts(group: ColumnGroup) -> np.ndarray:
+    """Table position of each segment's first row."""
+    starts = np.zeros(len(group.seg_rows), dtype=np.int64)
+    if len(starts) > 1:
+        np.cumsum(group.seg_rows[:-1], out=starts[1:])
+    return starts
+
+
+def address(group: ColumnGroup, positions: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(chunk index, row in chunk) of table positions; ``starts`` from :func:`segment_starts`."""
+    seg = np.searchsorted(starts, positions, side="right") - 1
+    return group.seg_chunk[seg], group.seg_start[seg] + (positions - starts[seg])
+
+
+def gather(fetch: Callable[[ChunkRef], pa.Table], group: ColumnGroup, positions: np.ndarray, starts: np.ndarray) -> pa.Table:
+    """The group's rows at table ``positions`` (any order, repeats allowed), fetching each chunk
+    they touch once."""
+    rows, back = _gather_by_chunk(fetch, group, positions, starts)
+    return rows.take(pa.array(back))
+
+
+def _gather_by_chunk(
+    fetch: Callable[[ChunkRef], pa.Table], group: ColumnGroup, positions: np.ndarray, starts: np.ndarray
+) -> tuple[pa.Table, np.ndarray]:
+    """The rows at ``positions`` grouped by chunk, and where each position's row is in them.
+
+    Returned unordered so a caller can reorder slice by slice: the per-chunk pieces are freed
+    before that, so memory peaks at twice the rows, not three times."""
+    chunk, row = address(group, positions, starts)
+    order = np.argsort(chunk, kind="stable")
+    bounds = np.flatnonzero(np.diff(chunk[order])) + 1
+    parts = [fetch(group.chunks[int(chunk[idx[0]])]).take(pa.array(row[idx])) for idx in np.split(order, bounds)]
+    back = np.empty(len(positions), dtype=np.int64)
+    back[order] = np.arange(len(positions))
+    return pa.concat_tables(parts, promote_options="default").combine_chunks(), back  # chunks may differ in nullability
+
+
 def _iter_group(cache: ChunkCache, group: ColumnGroup, columns: list[str], needed_by: str | None) -> Iterator[pa.Table]:
     """Yield the group's rows in order as tables of at most ~BATCH_ROWS rows."""
+    if _revisits_chunks(group):
+        yield from _iter_windows(cache, group, columns, needed_by)
+        return
     n = group.num_segments
     last_use = np.full(len(group.chunks), -1, dtype=np.int64)
     np.maximum.at(last_use, group.seg_chunk, np.arange(n, dtype=np.int64))
@@ -133,6 +177,31 @@ def _iter_group(cache: ChunkCache, group: ColumnGroup, columns: list[str], neede
             idx = np.concatenate([np.arange(s, s + r) for s, r in zip(starts.tolist(), rows.tolist())])
             yield chunk.take(pa.array(idx))
         i = j
+
+
+def _revisits_chunks(group: ColumnGroup) -> bool:
+    """True when reading segment by segment would return to chunks already left many times,
+    which no bounded cache survives once the table outgrows it."""
+    visits = 1 + int(np.count_nonzero(np.diff(group.seg_chunk)))
+    return visits > 2 * len(group.chunks) + 8
+
+
+def _iter_windows(cache: ChunkCache, group: ColumnGroup, columns: list[str], needed_by: str | None) -> Iterator[pa.Table]:
+    starts = segment_starts(group)
+    total = int(group.seg_rows.sum())
+    sample = cache.get(group.chunks[int(group.seg_chunk[0])], columns, needed_by)
+    row_bytes = max(1, sample.nbytes // max(1, sample.num_rows))
+    window = max(SMALL_PIECE_ROWS, WINDOW_BYTES // row_bytes)
+    batch = min(BATCH_ROWS, max(SMALL_PIECE_ROWS, WINDOW_BATCH_BYTES // row_bytes))
+
+    def fetch(ref: ChunkRef) -> pa.Table:
+        return read_chunk(cache.store, ref, columns, needed_by)
+
+    for lo in range(0, total, window):
+        rows, back = _gather_by_chunk(fetch, group, np.arange(lo, min(total, lo + window), dtype=np.int64), starts)
+        for k in range(0, len(back), batch):
+            yield rows.take(pa.array(back[k : k + batch]))
+        del rows, back  # else this window stays alive while the next one is gathered
 
 
 def _zip_aligned(streams: list[Iterator[pa.Table]]) -> Iterator[list[pa.Table]]:
