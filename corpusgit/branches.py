@@ -58,7 +58,7 @@ def rename_branch(repo: Repo, old: str, new: str) -> None:
         raise BadInput(f"branch '{new}' already exists", hint="pick another name")
     repo.refs.update(HEADS + new, oid, None, f"branch: renamed from {old}")
     if repo.refs.head_target() == HEADS + old:
-        repo.refs.set_head_symbolic(HEADS + new)
+        repo.refs.set_head_symbolic(HEADS + new, f"branch: renamed {old} to {new}")
     repo.refs.update(HEADS + old, None, oid, f"branch: renamed to {new}")
 
 

@@ -68,9 +68,15 @@ class RefStore:
             return ObjectId(self._path("HEAD").read_text().strip())
         return self.read(target)
 
-    def set_head_symbolic(self, ref: str) -> None:
+    def set_head_symbolic(self, ref: str, message: str | None = None) -> None:
+        """Point HEAD at a branch; HEAD's reflog records the move, so ``HEAD@{1}`` is where
+        HEAD was before a switch, as in git."""
+        old = self.head_commit() if self._path("HEAD").exists() else None
         with LockFile(self._path("HEAD")) as lock:
             lock.commit(f"ref: {ref}\n".encode())
+        new = self.read(ref)
+        if new is not None:
+            self._append_log("HEAD", old, new, message or f"checkout: moving to {_short_ref(ref)}")
 
     def set_head_detached(self, oid: str, message: str) -> None:
         old = self.head_commit()

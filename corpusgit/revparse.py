@@ -1,4 +1,5 @@
-"""Revision syntax: ids and unique prefixes, branches, tags, HEAD/@, ``~n``, ``^n``, ``rev:path``."""
+"""Revision syntax: ids and unique prefixes, branches, tags, HEAD/@, ``ref@{n}`` (the reflog),
+``~n``, ``^n``, ``rev:path``."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 
 
 _SUFFIX = re.compile(r"([~^])(\d*)")
+_REFLOG = re.compile(r"(.*)@\{(\d+)\}")
 
 
 def resolve_commit(repo: Repo, spec: str) -> ObjectId:
@@ -53,6 +55,9 @@ def _split(spec: str) -> tuple[str, list[tuple[str, str]]]:
 
 
 def _resolve_base(repo: Repo, base: str, spec: str) -> ObjectId:
+    reflog = _REFLOG.fullmatch(base)
+    if reflog is not None:
+        return _from_reflog(repo, reflog.group(1), int(reflog.group(2)), spec)
     if base in ("HEAD", "@"):
         head = repo.refs.head_commit()
         if head is None:
@@ -75,6 +80,17 @@ def _resolve_base(repo: Repo, base: str, spec: str) -> ObjectId:
             what = " or ".join(sorted(set(kinds.values())))
             raise RevisionNotFound(f"'{base}' names a {what}, not a commit", hint="give a commit id, branch or tag; 'cgit log' lists commits")
     raise RevisionNotFound(f"unknown revision '{spec}'", hint=_suggest(repo, base))
+
+
+def _from_reflog(repo: Repo, name: str, n: int, spec: str) -> ObjectId:
+    """``name@{n}``: the value ``name`` had ``n`` moves ago (``@{n}`` alone means HEAD's)."""
+    ref = "HEAD" if name in ("", "HEAD", "@") else name if name.startswith("refs/") else HEADS + name
+    if ref != "HEAD" and repo.refs.read(ref) is None and not repo.refs.reflog(ref):
+        raise RevisionNotFound(f"unknown revision '{spec}': no branch '{name}'", hint=_suggest(repo, name))
+    values = [e.new for e in repo.refs.reflog(ref) if e.new]
+    if n >= len(values):
+        raise RevisionNotFound(f"revision '{spec}': the reflog of {name or 'HEAD'} has only {len(values)} entries", hint=f"'cgit reflog {name or 'HEAD'}' lists them")
+    return ObjectId(values[-1 - n])
 
 
 def _kind(repo: Repo, oid: ObjectId) -> str:

@@ -157,8 +157,15 @@ def switch(
 def restore(
     paths: list[str] = typer.Argument(..., help="Files or directories to restore."),
     source: str = typer.Option("HEAD", "--source", "-s", help="Revision to restore from."),
+    staged: bool = typer.Option(False, "--staged", "-S", help="Unstage: reset only the index entries; files stay as they are."),
 ) -> None:
-    """Bring files back from a revision into the work tree and index."""
+    """Bring files back from a revision into the work tree and index (--staged: only the index)."""
+    if staged:
+        from corpusgit.reset import unstage
+
+        n = unstage(Repo.open(), paths, source)
+        out.print(f"Unstaged {n} path{'s' if n != 1 else ''}")
+        return
     from corpusgit.checkout import restore as do_restore
 
     n = do_restore(Repo.open(), source, paths)
