@@ -80,6 +80,34 @@ def _hooks_lines(repo: Repo, c: Commit) -> list[tuple[str, str]]:
     return lines
 
 
+def _run_lines(repo: Repo, c: Commit) -> list[str]:
+    """``Runs:`` lines for show: the operator runs this commit links (``cgit why`` follows them)."""
+    from corpusgit.errors import CorpusGitError
+    from corpusgit.lineage.record import read_record
+
+    lines = []
+    for n, record_id in enumerate(c.lineage):
+        label = "Runs:   " if n == 0 else "        "
+        try:
+            record = read_record(repo.store, record_id, needed_by="commit's lineage")
+        except CorpusGitError as exc:
+            lines.append(f"{label}{record_id[:12]}: {exc.message}")
+            continue
+        inputs, outputs = _paths([t.path for t in record.inputs]), _paths([t.path for t in record.outputs])
+        effects = ", ".join(f"{k} {human_count(int(record.stats.get(k, 0)))}" for k in ("dropped", "modified", "created") if record.stats.get(k))
+        lines.append(f"{label}{record.operator.name} v{record.operator.version} ({record_id[:12]}): {inputs} → {outputs}" + (f"; {effects}" if effects else ""))
+    return lines
+
+
+def _paths(paths: list[str]) -> str:
+    """A few paths by name; a dataset's many shards as its directory and a count."""
+    if len(paths) <= 2:
+        return ", ".join(paths) or "-"
+    import posixpath
+
+    return f"{posixpath.commonpath(paths) or '.'}/ ({len(paths)} tables)"
+
+
 def _when(c: Commit) -> str:
     tz = dt.timezone(dt.timedelta(minutes=c.tz_offset))
     return dt.datetime.fromtimestamp(c.time, tz).strftime("%a %b %d %H:%M:%S %Y %z")
@@ -160,6 +188,8 @@ def show(
     out.print(f"Date:   {_when(cv.commit)}")
     for text, style in _hooks_lines(repo, cv.commit):
         out.print(text, style=style)
+    for text in _run_lines(repo, cv.commit):
+        out.print(text, style="cyan")
     out.print("")
     for line in cv.commit.message.rstrip().splitlines():
         out.print(f"    {line}")
