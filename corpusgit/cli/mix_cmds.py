@@ -1,4 +1,4 @@
-"""mix create, show, list, diff, materialize, verify, locate.
+"""mix create, name, show, list, diff, materialize, verify, locate.
 
 Each command parses, calls one function of ``corpusgit.mix``, and renders; the mix modules
 (numpy, pyarrow) are imported inside the commands so ``cgit --help`` stays fast.
@@ -31,22 +31,60 @@ EXCERPT_SHOWN = 100  # characters of text per row in the locate table; --json ha
 @mix_app.command("create")
 def create(
     spec: Path = typer.Argument(..., help="The mix spec (YAML, or JSON if it ends in .json)."),
+    name: Optional[str] = typer.Option(None, "--name", "-n", help="Also name the mix (e.g. pretrain-v3); other commands accept the name."),
+    force: bool = typer.Option(False, "--force", "-f", help="Move --name if it names another mix."),
     json_: bool = typer.Option(False, "--json", help="Print JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Resolve refs, plan the sample sequence and store it; prints the mix hash."""
     from corpusgit.mix.create import create_mix
-    from corpusgit.mix.storage import stored_summary
+    from corpusgit.mix.storage import check_mix_name, name_mix, stored_summary
 
-    result = create_mix(Repo.open(), spec, progress_for(quiet or json_))
+    repo = Repo.open()
+    if name is not None:
+        check_mix_name(name)
+    result = create_mix(repo, spec, progress_for(quiet or json_))
+    previous = name_mix(repo, name, result.stored.id, force) if name is not None else None
     summary = stored_summary(result.stored)
     if json_:
-        print_json({**summary, "existed": result.existed, "moved": list(result.moved)})
+        print_json({**summary, "name": name, "existed": result.existed, "moved": list(result.moved)})
         return
     _moved_warnings(result)
     verb = "mix exists" if result.existed else "created mix"
-    out.print(Text(f"{verb} {result.stored.id}", style="yellow"))
+    named = f" named '{name}'" + (f" (moved from {previous[:12]})" if previous and previous != result.stored.id else "") if name else ""
+    out.print(Text(f"{verb} {result.stored.id}{named}", style="yellow"))
     _plan_table(summary)
+
+
+@mix_app.command("name")
+def name_(
+    name: Optional[str] = typer.Argument(None, help="The name (omit to list the names)."),
+    mix: Optional[str] = typer.Argument(None, help="Mix to name (hash, prefix or another name)."),
+    delete: bool = typer.Option(False, "--delete", "-d", help="Remove the name (the mix stays)."),
+    force: bool = typer.Option(False, "--force", "-f", help="Move a name that names another mix."),
+    json_: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Name a mix, move or delete a name, or list the names (names travel with push --mixes)."""
+    from corpusgit.mix.storage import delete_mix_name, mix_names, name_mix, resolve_mix_id
+
+    repo = Repo.open()
+    if name is None:
+        names = mix_names(repo)
+        if json_:
+            print_json([{"name": n, "mix": i} for n, i in names.items()])
+            return
+        for n, i in names.items():
+            out.print(Text(n).append(f"  {i[:12]}", style="dim"))
+        return
+    if delete:
+        old = delete_mix_name(repo, name)
+        out.print(f"Deleted mix name {name} (was {old[:12]})")
+        return
+    if mix is None:
+        raise BadInput(f"which mix should '{name}' name?", hint=f"cgit mix name {name} MIX (a hash, prefix or name)")
+    mix_id = resolve_mix_id(repo, mix)
+    name_mix(repo, name, mix_id, force)
+    out.print(f"Named mix {mix_id[:12]} '{name}'")
 
 
 def _moved_warnings(result: CreateResult) -> None:
@@ -69,17 +107,19 @@ def _plan_table(summary: dict[str, Any]) -> None:
 
 @mix_app.command("show")
 def show(
-    mix: str = typer.Argument(..., help="Mix hash (or a unique prefix)."),
+    mix: str = typer.Argument(..., help="Mix name, hash, or unique hash prefix."),
     json_: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show a mix: settings, sources at their commits, planned counts."""
-    from corpusgit.mix.storage import load_mix, stored_summary
+    from corpusgit.mix.storage import load_mix, mix_names, stored_summary
 
-    summary = stored_summary(load_mix(Repo.open(), mix))
+    repo = Repo.open()
+    summary = stored_summary(load_mix(repo, mix))
+    summary["names"] = [n for n, i in mix_names(repo).items() if i == summary["id"]]
     if json_:
         print_json(summary)
         return
-    out.print(Text(f"mix {summary['id']}", style="yellow"))
+    out.print(Text(f"mix {summary['id']}", style="yellow").append(f"  ({', '.join(summary['names'])})" if summary["names"] else "", style="bold"))
     out.print(f"created {_when(summary['created'])} · seed {summary['seed']} · tokens counted as {summary['count']['rule']}"
               + (f" ({summary['count']['file']} {summary['count']['sha256'][:12]})" if "file" in summary["count"] else ""))
     out.print(f"columns: {', '.join(summary['columns'])} · {summary['shard_rows']:,} samples per materialised shard")
@@ -97,10 +137,13 @@ def _when(ts: int) -> str:
 @mix_app.command("list")
 def list_(json_: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List the mixes in this repository, newest first."""
-    from corpusgit.mix.storage import list_mix_ids, load_mix, stored_summary
+    from corpusgit.mix.storage import list_mix_ids, load_mix, mix_names, stored_summary
 
     repo = Repo.open()
+    names = mix_names(repo)
     summaries = sorted((stored_summary(load_mix(repo, i)) for i in list_mix_ids(repo)), key=lambda s: (-s["created"], s["id"]))
+    for s in summaries:
+        s["names"] = [n for n, i in names.items() if i == s["id"]]
     if json_:
         print_json(summaries)
         return
@@ -109,20 +152,21 @@ def list_(json_: bool = typer.Option(False, "--json", help="Print JSON.")) -> No
         return
     t = Table(title_justify="left")
     t.add_column("mix", no_wrap=True)
+    t.add_column("names", overflow="fold")
     t.add_column("created", no_wrap=True)
     t.add_column("budget", justify="right", no_wrap=True)
     t.add_column("samples", justify="right", no_wrap=True)
     t.add_column("sources", overflow="ellipsis", max_width=60)
     for s in summaries:
-        t.add_row(s["id"][:12], _when(s["created"]), f"{s['budget']['amount']:,} {s['budget']['unit']}", human_count(s["samples"]),
+        t.add_row(s["id"][:12], ", ".join(s["names"]), _when(s["created"]), f"{s['budget']['amount']:,} {s['budget']['unit']}", human_count(s["samples"]),
                   ", ".join(f"{x['name']} {100 * x['share']:.0f}%" for x in s["sources"]))
     out.print(t)
 
 
 @mix_app.command("diff")
 def diff(
-    a: str = typer.Argument(..., help="First mix hash."),
-    b: str = typer.Argument(..., help="Second mix hash."),
+    a: str = typer.Argument(..., help="First mix (name or hash)."),
+    b: str = typer.Argument(..., help="Second mix (name or hash)."),
     json_: bool = typer.Option(False, "--json", help="Print JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
@@ -159,7 +203,7 @@ def _pair(a: str | None, b: str | None) -> str:
 
 @mix_app.command("materialize")
 def materialize(
-    mix: str = typer.Argument(..., help="Mix hash (or a unique prefix)."),
+    mix: str = typer.Argument(..., help="Mix name, hash, or unique hash prefix."),
     output: Path = typer.Option(..., "--output", "-o", help="New (or empty) directory for the shards and manifest."),
     file_format: str = typer.Option("parquet", "--format", "-f", help="parquet or jsonl."),
     json_: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -179,7 +223,7 @@ def materialize(
 
 @mix_app.command("verify")
 def verify(
-    mix: str = typer.Argument(..., help="Mix hash (or a unique prefix)."),
+    mix: str = typer.Argument(..., help="Mix name, hash, or unique hash prefix."),
     directory: Path = typer.Argument(..., help="A directory written by 'cgit mix materialize'."),
     json_: bool = typer.Option(False, "--json", help="Print JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
@@ -202,7 +246,7 @@ def verify(
 
 @mix_app.command("locate")
 def locate(
-    mix: str = typer.Argument(..., help="Mix hash (or a unique prefix)."),
+    mix: str = typer.Argument(..., help="Mix name, hash, or unique hash prefix."),
     index: Optional[int] = typer.Option(None, "--index", "-i", help="Sample index (from 0)."),
     step: Optional[int] = typer.Option(None, "--step", "-s", help="Training step (from 0); needs --batch-size."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", "-b", help="Samples per rank per step."),

@@ -10,6 +10,10 @@
   drops a source a mix still names.
 - ``.cgit/refs/mixes/<mix id>`` points at the selection record. It is written under a lock
   without a reflog entry: reflog entries are read as commits by ``gc``.
+- A **name** (``cgit mix create --name pretrain-v3``) is one more ref in the same place,
+  ``.cgit/refs/mixes/<name>``, pointing at the same selection record, so names keep mixes alive
+  and travel with ``push --mixes`` / ``fetch`` exactly as the ids do. A name must not look like
+  a hex id prefix, so the two never collide.
 """
 
 from __future__ import annotations
@@ -22,10 +26,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from corpusgit.errors import CorruptObject, RevisionNotFound
+from corpusgit.errors import BadInput, CorruptObject, RevisionNotFound
 from corpusgit.lock import LockFile
 from corpusgit.mix.model import MixObject
-from corpusgit.store.canonical import MIN_PREFIX, ObjectId, object_id
+from corpusgit.refs import check_ref_name
+from corpusgit.store.canonical import MIN_PREFIX, ObjectId, is_object_id, object_id
 from corpusgit.table.chunkio import arrow_owned, file_checksum
 
 if TYPE_CHECKING:
@@ -131,14 +136,52 @@ def read_piece(repo: Repo, piece: PieceRef, mix_id: str) -> tuple[np.ndarray, np
 
 def list_mix_ids(repo: Repo) -> list[ObjectId]:
     """Every stored mix id, in no particular order."""
-    base = repo.cgit / MIXES
-    if not base.is_dir():
-        return []
-    return [ObjectId(p.name) for p in base.iterdir() if p.is_file() and not p.name.endswith(".lock")]
+    return [ObjectId(name) for name in repo.refs.list_refs(MIXES) if is_object_id(name)]
+
+
+def mix_names(repo: Repo) -> dict[str, ObjectId]:
+    """Mix name -> mix id, sorted by name."""
+    names = {}
+    for name, record_id in sorted(repo.refs.list_refs(MIXES).items()):
+        if not is_object_id(name):
+            names[name] = ObjectId(str(repo.store.get_meta(record_id, needed_by=f"mix name '{name}'")["mix"]))
+    return names
+
+
+def check_mix_name(name: str) -> None:
+    check_ref_name(name, "mix")
+    if all(c in "0123456789abcdefABCDEF" for c in name):
+        raise BadInput(f"mix name '{name}' looks like a mix hash", hint="use a name with a letter beyond a-f, e.g. pretrain-v3")
+
+
+def name_mix(repo: Repo, name: str, mix_id: ObjectId, force: bool = False) -> ObjectId | None:
+    """Point ``name`` at a stored mix; returns the mix it named before (None if new).
+    Moving a name to another mix needs ``force``, as moving a tag does."""
+    check_mix_name(name)
+    record_id = (repo.cgit / (MIXES + mix_id)).read_text().strip()
+    old = mix_names(repo).get(name)
+    if old is not None and old != mix_id and not force:
+        raise BadInput(f"mix name '{name}' already names mix {old[:12]}", hint="pick another name, or pass --force to move it")
+    with LockFile(repo.cgit / (MIXES + name)) as lock:
+        lock.commit(f"{record_id}\n".encode())
+    return old
+
+
+def delete_mix_name(repo: Repo, name: str) -> ObjectId:
+    """Remove a name; the mix stays (under its id) until it is deleted."""
+    old = mix_names(repo).get(name)
+    if old is None:
+        raise RevisionNotFound(f"no mix named '{name}'", hint="'cgit mix list' shows the names")
+    with LockFile(repo.cgit / (MIXES + name)):
+        (repo.cgit / (MIXES + name)).unlink()
+    return old
 
 
 def resolve_mix_id(repo: Repo, text: str) -> ObjectId:
-    """A full mix id from a full id or a unique prefix of at least MIN_PREFIX characters."""
+    """A full mix id from a name, a full id or a unique prefix of at least MIN_PREFIX characters."""
+    named = mix_names(repo).get(text.strip())
+    if named is not None:
+        return named
     ids = list_mix_ids(repo)
     text = text.strip().lower()
     matches = [i for i in ids if i.startswith(text)] if len(text) >= MIN_PREFIX else [i for i in ids if i == text]

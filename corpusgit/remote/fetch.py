@@ -83,9 +83,7 @@ def fetch(repo: Repo, remote: str = "origin", jobs: int = DEFAULT_JOBS, progress
 
 def _acceptable(name: str, oid: str) -> bool:
     """A hostile remote must not name refs outside ``refs/`` or values that are not ids."""
-    if name.startswith(MIXES):
-        return is_object_id(name[len(MIXES):]) and is_object_id(oid)
-    for prefix in (HEADS, TAGS):
+    for prefix in (HEADS, TAGS, MIXES):  # under refs/mixes/: mix ids and mix names
         if name.startswith(prefix):
             try:
                 check_ref_name(name[len(prefix):])
