@@ -15,6 +15,7 @@ from corpusgit.errors import BadInput
 from corpusgit.ignore import IgnoreRules
 from corpusgit.index import Index
 from corpusgit.objects import TABLE, read_commit_tree
+from corpusgit.store.atomic import is_temp_name
 from corpusgit.store.canonical import ObjectId
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ def scan(root: Path, base: str, ignore: IgnoreRules) -> Iterator[tuple[str, os.s
             if entry.is_dir(follow_symlinks=False):
                 if not ignore.ignored(rel, True):
                     stack.append(rel)
-            elif entry.is_file(follow_symlinks=False) and not ignore.ignored(rel, False):
+            elif entry.is_file(follow_symlinks=False) and not is_temp_name(entry.name) and not ignore.ignored(rel, False):  # cgit's temp files
                 yield rel, entry.stat(follow_symlinks=False)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,6 +27,28 @@ def _default_file_mode() -> int:
 
 
 FILE_MODE = _default_file_mode()
+
+# ``mkstemp(prefix=".<name>.", suffix=".tmp")`` names: ``.<name>.`` + 8 characters from
+# tempfile's alphabet + ``.tmp``. Matching exactly this (not any dot-file ending in .tmp) lets
+# status hide, and cleanup delete, only files that cgit itself created.
+TEMP_NAME = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
+
+
+def is_temp_name(name: str) -> bool:
+    """True for a file name made by ``_temp_beside`` or ``create_temp_beside``."""
+    return name.startswith(".") and name.endswith(".tmp") and TEMP_NAME.fullmatch(name) is not None
+
+
+def create_temp_beside(path: Path) -> Path:
+    """An empty temp file next to ``path`` (parents created), named as ``_temp_beside`` names
+    them, with the default file mode. The caller renames or removes it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, FILE_MODE)
+    finally:
+        os.close(fd)
+    return Path(tmp)
 
 
 def fsync_dir(path: Path) -> None:
