@@ -5,8 +5,8 @@ Tutorial rules (docs/tutorial.md):
   (``subprocess.run(line, shell=True)``) in order, and must exit 0;
 - a line ending in ``# expect-fail`` must exit non-zero;
 - ``cd DIR`` lines change the directory later lines run in (each line is its own shell);
-- a ```python block preceded by ``<!-- file: NAME.py -->`` is saved as NAME.py in the
-  current directory when the walk reaches it.
+- a ```python, ```toml or ```yaml block preceded by ``<!-- file: NAME -->`` is saved as NAME
+  in the current directory when the walk reaches it.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 TUTORIAL = DOCS / "tutorial.md"
 CLI_MD = DOCS / "cli.md"
 EXPECT_FAIL = "# expect-fail"
+FILE_LANGS = ("python", "toml", "yaml")  # blocks a file marker can save
 LINE_TIMEOUT = 300  # seconds; the tutorial corpus is small, so a hang is a bug
 
 _FENCE = re.compile(r"^```(\w*)\s*$")
@@ -71,7 +72,7 @@ def parse_tutorial(markdown: str) -> list[Step]:
                 command = raw.strip()
                 if command and not command.startswith("#"):
                     steps.append(Step("bash", command, line=start + k + 1))
-        elif lang == "python" and pending_file:
+        elif lang in FILE_LANGS and pending_file:
             steps.append(Step("file", "\n".join(body) + "\n", name=pending_file, line=start))
         pending_file = None
         i = end + 1

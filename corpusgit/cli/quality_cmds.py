@@ -175,6 +175,7 @@ def _render_stats(s: CorpusStats, per_table: bool) -> None:
     for title, counts, unit in (("languages (sampled rows)", t.languages, "sampled"), ("sources", t.sources, "rows"), ("top domains", t.domains, "rows")):
         if counts:
             out.print(_mix_table(title, counts, unit))
+    _no_language_note(t.chars)
     if per_table:
         tables = Table(title="tables", title_justify="left")
         for name in ("path", "rows", "bytes", "chars", "~tokens", "mean chars"):
@@ -182,6 +183,14 @@ def _render_stats(s: CorpusStats, per_table: bool) -> None:
         for path, st in s.per_table.items():
             tables.add_row(path, human_count(st.rows), human_bytes(st.bytes), human_count(st.chars), human_count(st.est_tokens), f"{st.mean_chars:,.0f}")
         out.print(tables)
+
+
+def _no_language_note(chars: int) -> None:
+    """Say why the language mix is missing rather than leave it out silently."""
+    from corpusgit.detect.language import available
+
+    if chars and not available():
+        err.print("languages: not identified; pip install 'corpusgit[lang]' to show the language mix", style="dim")
 
 
 def _mix_table(title: str, counts: dict[str, int], unit: str) -> Table:
@@ -219,6 +228,7 @@ def _render_comparison(a: CorpusStats, b: CorpusStats) -> None:
                           ("top domains (share of rows)", ta.domains, tb.domains)):
         if ca or cb:
             out.print(_share_comparison(title, ca, cb))
+    _no_language_note(ta.chars + tb.chars)
 
 
 def _share_comparison(title: str, a: dict[str, int], b: dict[str, int]) -> Table:

@@ -14,6 +14,7 @@ from corpusgit.cli import app
 from corpusgit.cli.render import err, human_bytes, out, print_json, progress_for
 from corpusgit.progress import NULL_PROGRESS, Progress, Task
 from corpusgit.repo import Repo
+from corpusgit.store.canonical import is_object_id
 
 if TYPE_CHECKING:
     from corpusgit.remote.fetch import FetchResult, RefUpdate
@@ -54,7 +55,11 @@ def transfer_progress(quiet: bool) -> Progress:
 
 
 def _short(ref: str) -> str:
-    for prefix in ("refs/remotes/", "refs/heads/", "refs/tags/", "refs/mixes/"):
+    """A ref as users name it; a mix by the 12-digit prefix the mix commands accept."""
+    if ref.startswith("refs/mixes/"):
+        name = ref[len("refs/mixes/"):]
+        return f"mix {name[:12] if is_object_id(name) else name}"
+    for prefix in ("refs/remotes/", "refs/heads/", "refs/tags/"):
         if ref.startswith(prefix):
             return ref[len(prefix):]
     return ref

@@ -20,7 +20,7 @@ def open(mix: str, repo: Repo | str | Path = ".", columns: list[str] | None = No
     ``state_dict()``/``load_state_dict()``, ``shard(rank, world_size)`` and
     ``split_for_worker(worker_id, num_workers)``.
 
-    ``mix`` is a mix id or a unique prefix; ``repo`` a ``Repo`` or a path inside one. The plan
+    ``mix`` is a mix name, id or unique id prefix; ``repo`` a ``Repo`` or a path inside one. The plan
     was computed at ``create``, so the first batch needs only a few chunk reads.
     """
     from corpusgit.mix.reader import BATCH_SIZE, MixReader

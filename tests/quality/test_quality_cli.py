@@ -139,3 +139,4 @@ def test_stats_without_text_or_language_package(repo: Repo, stage_table: Stage, 
     monkeypatch.setitem(sys.modules, "py3langid", None)
     plain = json.loads(qcli("stats", "t", "--json").stdout)["total"]
     assert plain["chars"] == 18 and plain["languages"] == []
+    assert "pip install 'corpusgit[lang]'" in qcli("stats", "t").stderr
