@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import heapq
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -110,22 +110,52 @@ def _run_hooks(repo: Repo, stage: str, no_verify: bool) -> HookRun:
     return run_hooks(repo, stage, None, branch, no_verify)
 
 
-def log(repo: Repo, rev: str = "HEAD", max_count: int | None = None) -> Iterator[LogEntry]:
-    """Ancestors of ``rev``, newest first (by commit time, ties by id), each once."""
+def log(repo: Repo, rev: str = "HEAD", max_count: int | None = None, paths: Sequence[str] = ()) -> Iterator[LogEntry]:
+    """Ancestors of ``rev``, newest first (by commit time; within one second, children before
+    their parents, as they were reached), each once.
+
+    With ``paths`` (files or directories), only commits that changed something under them:
+    a commit whose files there differ from its parent's (for a merge: from every parent's), as
+    ``git log -- PATH`` shows the history of one dataset."""
     start = resolve_commit(repo, rev)
     seen = {start}
     first = read_commit(repo.store, start)
-    heap: list[tuple[int, str, Commit]] = [(-first.time, start, first)]
+    heap: list[tuple[int, int, str, Commit]] = [(-first.time, 0, start, first)]
+    reached = 0
+    touched = _PathFilter(repo, paths) if paths else None
     count = 0
     while heap and (max_count is None or count < max_count):
-        _, oid, c = heapq.heappop(heap)
-        yield LogEntry(ObjectId(oid), c)
-        count += 1
+        _, _, oid, c = heapq.heappop(heap)
+        if touched is None or touched(c):
+            yield LogEntry(ObjectId(oid), c)
+            count += 1
         for parent in c.parents:
             if parent not in seen:
                 seen.add(parent)
                 pc = read_commit(repo.store, parent, needed_by=f"history of {oid[:12]}")
-                heapq.heappush(heap, (-pc.time, parent, pc))
+                reached += 1
+                heapq.heappush(heap, (-pc.time, reached, parent, pc))
+
+
+class _PathFilter:
+    """Does a commit change anything under some paths? Each tree is read once."""
+
+    def __init__(self, repo: Repo, paths: Sequence[str]) -> None:
+        self.repo = repo
+        self.prefixes = [p.strip("/") for p in paths]
+        self._views: dict[str, dict[str, ObjectId]] = {}
+
+    def __call__(self, c: Commit) -> bool:
+        mine = self._view(c.tree)
+        if not c.parents:
+            return bool(mine)
+        return all(self._view(read_commit(self.repo.store, p).tree) != mine for p in c.parents)
+
+    def _view(self, tree_id: str) -> dict[str, ObjectId]:
+        if tree_id not in self._views:
+            entries = read_tree(self.repo.store, tree_id).entries
+            self._views[tree_id] = {p: e.id for p, e in entries.items() if any(not x or p == x or p.startswith(x + "/") for x in self.prefixes)}
+        return self._views[tree_id]
 
 
 def tree_of(repo: Repo, rev: str) -> dict[str, tuple[str, ObjectId]]:

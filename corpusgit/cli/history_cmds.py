@@ -120,15 +120,51 @@ def _commit_json(oid: str, c: Commit) -> dict[str, object]:
     return doc
 
 
+def _rev_and_paths(repo: Repo, specs: list[str]) -> tuple[str, list[str]]:
+    """``[REV] [PATH...]``: the first word is a revision unless it names a path in the work
+    tree or in HEAD (paths win: the work tree is what users point at); the rest are paths."""
+    from corpusgit.errors import CorpusGitError
+    from corpusgit.revparse import resolve_commit
+
+    if not specs:
+        return "HEAD", []
+    first, rest = specs[0], specs[1:]
+    if not _names_path(repo, first):
+        try:
+            resolve_commit(repo, first)
+            return first, [repo.relpath(p) for p in rest]
+        except CorpusGitError:
+            if not rest:
+                raise
+    return "HEAD", [repo.relpath(p) for p in specs]
+
+
+def _names_path(repo: Repo, spec: str) -> bool:
+    from pathlib import Path
+
+    from corpusgit.errors import CorpusGitError
+    from corpusgit.history import tree_of
+
+    if Path(spec).exists():
+        return True
+    rel = repo.relpath(spec)
+    try:
+        return any(p == rel or p.startswith(rel + "/") for p in tree_of(repo, "HEAD"))
+    except CorpusGitError:
+        return False
+
+
 @app.command()
 def log(
-    rev: str = typer.Argument("HEAD", help="Where to start."),
+    specs: Optional[list[str]] = typer.Argument(None, help="Where to start (default HEAD), then files or directories: only commits that changed them."),
     max_count: Optional[int] = typer.Option(None, "--max-count", "-n", help="Show at most N commits."),
     oneline: bool = typer.Option(False, "--oneline", help="One line per commit."),
     json_: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Show history, newest first."""
-    entries = list(do_log(Repo.open(), rev, max_count))
+    """Show history, newest first (with paths: the history of those tables or datasets)."""
+    repo = Repo.open()
+    rev, paths = _rev_and_paths(repo, specs or [])
+    entries = list(do_log(repo, rev, max_count, paths))
     if json_:
         print_json([_commit_json(e.id, e.commit) for e in entries])
         return

@@ -55,7 +55,7 @@ def run_quickstart(directory: Path, mb: int, quiet: bool) -> None:
         commit(repo, f"quality filter: drop {DROP_SHARE}%, add score")
         out.print(f"   the new version cost {human_bytes(second.new_bytes)} (only the score column is new data)")
         _step("4. cgit log --oneline")
-        log_cmd("HEAD", None, True, False)
+        log_cmd(["HEAD"], None, True, False)
         _step("5. cgit du")
         du_cmd("HEAD", False, None, False)
         _step("6. cgit checkout HEAD~1   (the raw corpus is back, logically identical)")
