@@ -28,6 +28,7 @@ def commit(
     message: str = typer.Option(..., "--message", "-m", help="What changed and why."),
     allow_empty: bool = typer.Option(False, "--allow-empty", help="Record a commit even if nothing changed."),
     no_verify: bool = typer.Option(False, "--no-verify", help="Skip quality hooks (recorded in the commit)."),
+    json_: bool = typer.Option(False, "--json", help="Print the new commit as JSON (as log --json does)."),
 ) -> None:
     """Record the staged state as a new commit."""
     from corpusgit.cli.quality_cmds import render_report, showing_quality_reports
@@ -37,6 +38,9 @@ def commit(
         result = do_commit(repo, message, allow_empty=allow_empty, no_verify=no_verify)
     if result.warning:
         warn(result.warning)
+    if json_:
+        print_json(_commit_json(result.id, result.commit) | {"branch": result.branch})
+        return
     branch = result.branch[len("refs/heads/"):] if result.branch else "detached HEAD"
     out.print(f"[{branch} {result.id[:12]}] {result.commit.subject}")
     report = _report(repo, result.commit)

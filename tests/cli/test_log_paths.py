@@ -40,3 +40,10 @@ def test_log_of_a_path_lists_only_commits_that_changed_it(repo: Repo, cli: Cli, 
     assert subjects(cli, "-n", "1", "data") == ["merge side"]  # a merge that changed something vs both parents
     assert subjects(cli, "HEAD", "data/missing") == []
     assert "unknown revision 'nosuch'" in cli.fails("log", "nosuch").stderr
+
+
+def test_commit_json_gives_ci_the_new_commit(repo: Repo, cli: Cli, write_parquet: Callable[..., Path], make_table: Callable[..., pa.Table]) -> None:
+    write_parquet("data/web/part-0.parquet", make_table(200))
+    cli("add", "data")
+    made = cli.json("commit", "-m", "first")
+    assert made["id"] == cli.json("log")[0]["id"] and made["branch"] == "refs/heads/main" and made["message"] == "first"
