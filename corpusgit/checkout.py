@@ -1,8 +1,10 @@
 """checkout / switch / restore: make the work tree and index match a tree.
 
-Only paths whose content differs are rewritten; each file is written to a temp file, fsynced
-and renamed, and tables are streamed batch by batch, so a checkout of a huge table stays in
-bounded memory. Nothing is touched before every safety check passes.
+Only paths whose content differs are rewritten. Tables are streamed batch by batch into temp
+files beside their targets, one file at a time, so a checkout of a huge table stays in bounded
+memory. Nothing is renamed into place until every file is written (``store/filebatch.py``): a
+checkout that fails part-way (a corrupt chunk, a full disk, Ctrl-C) leaves the work tree, the
+index and HEAD as they were. Nothing is touched before every safety check passes.
 """
 
 from __future__ import annotations
@@ -15,14 +17,15 @@ from typing import TYPE_CHECKING
 
 import pyarrow.parquet as pq
 
-from corpusgit.errors import DirtyWorkTree, RevisionNotFound, UnsafePath
+from corpusgit.errors import CorpusGitError, DirtyWorkTree, RevisionNotFound, UnsafePath
 from corpusgit.ignore import IgnoreRules
 from corpusgit.index import Index, IndexEntry
+from corpusgit.lock import LockFile
 from corpusgit.objects import TABLE, Tree, TreeEntry, check_tree_path, read_commit_tree
 from corpusgit.progress import NULL_PROGRESS, Progress
 from corpusgit.refs import HEADS
 from corpusgit.revparse import resolve_commit
-from corpusgit.store.atomic import write_via
+from corpusgit.store.filebatch import FileBatch, clean_interrupted
 from corpusgit.table.chunkio import ZSTD_LEVEL
 from corpusgit.table.model import TableObject
 from corpusgit.table.reader import read_table
@@ -31,6 +34,13 @@ from corpusgit.worktree import prune_empty_dirs
 if TYPE_CHECKING:
     from corpusgit.repo import Repo
 
+# Names the directories a running checkout writes temp files in, so the next one can remove
+# what a killed one left (see FileBatch); it exists only while a checkout runs.
+JOURNAL = "CHECKOUT_JOURNAL"
+UNCHANGED = "the work tree, index and HEAD were left as they were"
+
+# Moves HEAD once the new files are in place; returns what undoes the move.
+HeadMove = Callable[[], Callable[[], None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,12 +59,25 @@ def checkout(repo: Repo, rev: str, force: bool = False, progress: Progress = NUL
     if rev in ("HEAD", "@") and current is not None and not detach:
         branch = current[len(HEADS):]
     oid = resolve_commit(repo, rev)
-    result = switch_tree(repo, read_commit_tree(repo.store, oid), force, progress)
+    written, removed = switch_tree(repo, read_commit_tree(repo.store, oid), force, progress, lambda: _move_head(repo, branch, oid, rev))
+    return CheckoutResult(oid, branch, written, removed)
+
+
+def _move_head(repo: Repo, branch: str | None, oid: str, rev: str) -> Callable[[], None]:
+    old_target, old_commit = repo.refs.head_target(), repo.refs.head_commit()
     if branch:
         repo.refs.set_head_symbolic(HEADS + branch)
     else:
         repo.refs.set_head_detached(oid, f"checkout: moving to {rev}")
-    return CheckoutResult(oid, branch, result[0], result[1])
+
+    def undo() -> None:
+        message = f"checkout: moving back, the checkout of {rev} failed"
+        if old_target is not None:
+            repo.refs.set_head_symbolic(old_target, message)
+        elif old_commit is not None:
+            repo.refs.set_head_detached(old_commit, message)
+
+    return undo
 
 
 def create_branch_and_switch(repo: Repo, name: str, start: str = "HEAD") -> CheckoutResult:
@@ -74,24 +97,60 @@ def refuse_during_merge(repo: Repo) -> None:
         raise DirtyWorkTree(f"a {state.operation} is in progress", hint="finish it with 'cgit merge --continue' or undo it with 'cgit merge --abort'")
 
 
-def switch_tree(repo: Repo, target: Tree, force: bool, progress: Progress) -> tuple[int, int]:
+def switch_tree(repo: Repo, target: Tree, force: bool, progress: Progress, move_head: HeadMove | None = None) -> tuple[int, int]:
+    """Make the work tree and index match ``target``, all or nothing.
+
+    ``move_head`` runs once every new file is in place, before the index is written; if any
+    step fails (a damaged object, a full disk, a held lock, Ctrl-C), the work tree, the index
+    and HEAD are left as they were and the error says so.
+    """
     with repo.locked_index() as (index, lock):
         to_write, to_remove = _plan(repo, index, target, force)
-        with progress.task("checking out", len(to_write) or None) as task:
-            _materialise_all(repo, [(path, target.entries[path]) for path in to_write], task.advance)
-        for path in to_remove:
-            (repo.root / path).unlink(missing_ok=True)
-            prune_empty_dirs(repo.root, path)
+        _check_no_directory_in_the_way(repo, to_write)
         new_index = Index({})
-        for path, entry in target.entries.items():
-            old = index.entries.get(path)
-            if path not in to_write and old is not None and old.id == entry.id:
-                new_index.entries[path] = old
-            else:
-                rows = int(repo.store.get_meta(entry.id)["num_rows"]) if entry.kind == TABLE else -1
-                new_index.entries[path] = IndexEntry(entry.kind, entry.id, entry.mode, rows=rows).with_stat((repo.root / path).stat())
-        repo.save_index(lock, new_index)
+        try:
+            with FileBatch(repo.root, repo.cgit / JOURNAL, [repo.root / p for p in to_write + to_remove]) as batch:
+                with progress.task("checking out", len(to_write) or None) as task:
+                    for path in to_write:
+                        new_index.entries[path] = _stage(repo, batch, path, target.entries[path])
+                        task.advance()
+                for path in to_remove:
+                    batch.remove(repo.root / path)
+                for path, entry in target.entries.items():
+                    old = index.entries.get(path)
+                    if path not in new_index.entries and old is not None and old.id == entry.id:
+                        new_index.entries[path] = old
+                batch.publish(lambda: _move_head_and_save(repo, lock, new_index, move_head))
+        except CorpusGitError as exc:
+            _say_unchanged(exc)
+            raise
+    for path in to_remove:
+        prune_empty_dirs(repo.root, path)
     return len(to_write), len(to_remove)
+
+
+def _move_head_and_save(repo: Repo, lock: LockFile, index: Index, move_head: HeadMove | None) -> None:
+    undo = move_head() if move_head is not None else None
+    try:
+        repo.save_index(lock, index)
+    except BaseException:
+        if undo is not None:
+            undo()
+        raise
+
+
+def _say_unchanged(exc: CorpusGitError) -> None:
+    """The error's hint also says that nothing changed, so users know not to clean up."""
+    if exc.hint is None:
+        exc.hint = UNCHANGED
+    elif "nothing was changed" not in exc.hint and UNCHANGED not in exc.hint:
+        exc.hint = f"{exc.hint}; {UNCHANGED}"
+
+
+def clean_interrupted_checkout(repo: Repo) -> int:
+    """Remove the temp files a killed checkout left in the work tree (call under the index
+    lock). Returns how many were removed."""
+    return clean_interrupted(repo.root, repo.cgit / JOURNAL)
 
 
 def _plan(repo: Repo, index: Index, target: Tree, force: bool) -> tuple[list[str], list[str]]:
@@ -145,25 +204,23 @@ def _check_inside(root: Path, path: str) -> None:
         raise UnsafePath(f"{path}: its directory leads outside the work tree", hint="remove the symbolic link, then check out again")
 
 
-def _materialise(repo: Repo, path: str, entry: TreeEntry) -> None:
+def _check_no_directory_in_the_way(repo: Repo, paths: list[str]) -> None:
+    for path in paths:
+        full = repo.root / path
+        if full.is_dir() and not full.is_symlink():
+            raise DirtyWorkTree(f"{path}: a directory is in the way", hint="move it aside, then check out again")
+
+
+def _stage(repo: Repo, batch: FileBatch, path: str, entry: TreeEntry) -> IndexEntry:
+    """Write ``path``'s new content to its temp file; returns its index entry (the stat of the
+    temp file is the stat of the file once renamed)."""
     full = repo.root / path
-    if full.is_dir() and not full.is_symlink():
-        raise DirtyWorkTree(f"{path}: a directory is in the way", hint="move it aside, then check out again")
-    needed_by = path
     if entry.kind == TABLE:
-        table = TableObject.from_json(repo.store.get_meta(entry.id, needed_by))
-        write_via(full, lambda tmp: _write_table(repo, table, tmp, needed_by))
-    else:
-        write_via(full, lambda tmp: _write_blob(repo, entry.id, tmp, needed_by))
-    os.chmod(full, entry.mode)
-
-
-def _materialise_all(repo: Repo, work: list[tuple[str, TreeEntry]], done: Callable[[], None]) -> None:
-    """Write files one at a time. (Writing on several threads was tried: Arrow's own thread
-    pools inside worker threads can hang on some glibc versions, and the gain was small.)"""
-    for path, entry in work:
-        _materialise(repo, path, entry)
-        done()
+        table = TableObject.from_json(repo.store.get_meta(entry.id, path))
+        st = batch.write(full, lambda tmp: _write_table(repo, table, tmp, path), entry.mode)
+        return IndexEntry(entry.kind, entry.id, entry.mode, rows=table.num_rows).with_stat(st)
+    st = batch.write(full, lambda tmp: _write_blob(repo, entry.id, tmp, path), entry.mode)
+    return IndexEntry(entry.kind, entry.id, entry.mode).with_stat(st)
 
 
 def _write_table(repo: Repo, table: TableObject, tmp: Path, needed_by: str) -> None:
@@ -180,20 +237,28 @@ def _write_blob(repo: Repo, oid: str, tmp: Path, needed_by: str) -> None:
 
 
 def write_entries(repo: Repo, changes: dict[str, TreeEntry | None]) -> None:
-    """Put exactly these paths (None deletes) into the work tree and index; nothing else moves."""
+    """Put exactly these paths (None deletes) into the work tree and index; nothing else moves.
+    All or nothing, like ``switch_tree``."""
+    for path in changes:
+        check_tree_path(path)
+        _check_inside(repo.root, path)
     with repo.locked_index() as (index, lock):
-        for path, entry in sorted(changes.items()):
-            check_tree_path(path)
-            _check_inside(repo.root, path)
-            if entry is None:
-                index.entries.pop(path, None)
-                (repo.root / path).unlink(missing_ok=True)
-                prune_empty_dirs(repo.root, path)
-                continue
-            _materialise(repo, path, entry)
-            rows = int(repo.store.get_meta(entry.id)["num_rows"]) if entry.kind == TABLE else -1
-            index.entries[path] = IndexEntry(entry.kind, entry.id, entry.mode, rows=rows).with_stat((repo.root / path).stat())
-        repo.save_index(lock, index)
+        _check_no_directory_in_the_way(repo, [p for p, e in changes.items() if e is not None])
+        try:
+            with FileBatch(repo.root, repo.cgit / JOURNAL, [repo.root / p for p in changes]) as batch:
+                for path, entry in sorted(changes.items()):
+                    if entry is None:
+                        index.entries.pop(path, None)
+                        batch.remove(repo.root / path)
+                    else:
+                        index.entries[path] = _stage(repo, batch, path, entry)
+                batch.publish(lambda: repo.save_index(lock, index))
+        except CorpusGitError as exc:
+            _say_unchanged(exc)
+            raise
+    for path, entry in changes.items():
+        if entry is None:
+            prune_empty_dirs(repo.root, path)
 
 
 def restore(repo: Repo, rev: str, paths: list[str]) -> int:
