@@ -41,8 +41,10 @@ class Reach:
     problems: list[Problem] = field(default_factory=list)
 
 
-def roots(repo: Repo) -> list[tuple[str, str, str]]:
-    """(id, kind, label) of everything that keeps objects alive."""
+def roots(repo: Repo, reflog_expire_before: float | None = None) -> list[tuple[str, str, str]]:
+    """(id, kind, label) of everything that keeps objects alive. With ``reflog_expire_before``
+    (Unix seconds), reflog entries count only if expiry at that time keeps them: what gc
+    plans with, before it rewrites the logs."""
     out: list[tuple[str, str, str]] = []
     for prefix in (HEADS, TAGS, REMOTES):
         for name, oid in repo.refs.list_refs(prefix).items():
@@ -54,7 +56,7 @@ def roots(repo: Repo) -> list[tuple[str, str, str]]:
         special_id = repo.refs.read(special)
         if special_id:
             out.append((special_id, COMMIT, special))
-    out.extend((oid, COMMIT, "reflog") for oid in sorted(repo.refs.all_reflog_ids()))
+    out.extend((oid, COMMIT, "reflog") for oid in sorted(repo.refs.all_reflog_ids(reflog_expire_before)))
     for path, entry in repo.read_index().entries.items():
         out.append((entry.id, entry.kind, f"index:{path}"))
     for name, oid in repo.refs.list_refs(MIXES).items():

@@ -2,6 +2,10 @@
 
 Every update is a compare-and-swap under the ref's lock: the old value is re-read while locked,
 so two racing commits on one branch cannot both win and no commit is lost.
+
+Every write to a reflog (an append, gc's rewrite when entries expire, the deletion with its
+ref) holds the reflog's own lock, ``logs/<name>.lock``, so a rewrite can never lose an entry
+appended meanwhile. It is not the ref's lock: gc would then make a concurrent commit fail.
 """
 
 from __future__ import annotations
@@ -9,17 +13,23 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from corpusgit.errors import BadInput, RefConflict
+from corpusgit.errors import BadInput, LockHeld, RefConflict
 from corpusgit.lock import LockFile
+from corpusgit.store.atomic import write_atomic
 from corpusgit.store.canonical import ObjectId
 
 HEADS = "refs/heads/"
 TAGS = "refs/tags/"
 REMOTES = "refs/remotes/"  # remote-tracking branches: what the last fetch saw
 _BAD_NAME_CHARS = set(" ~^:?*[\\\x7f") | {chr(c) for c in range(32)}
+# How long a reflog append waits for the log's lock. Its other holders are appends and gc's
+# rewrite of one log, which take milliseconds; a ref update must not fail because gc runs.
+REFLOG_LOCK_WAIT_SECONDS = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +38,25 @@ class ReflogEntry:
     new: str | None
     time: int
     message: str
+
+    def to_line(self) -> str:
+        return json.dumps({"old": self.old, "new": self.new, "time": self.time, "message": self.message}) + "\n"
+
+
+def surviving_entries(entries: list[ReflogEntry], cutoff: float, tip: str | None) -> list[ReflogEntry]:
+    """What expiry at ``cutoff`` (Unix seconds) keeps of a reflog: entries newer than the
+    cutoff, and the newest entry that set the ref's current value ``tip``, so ``NAME@{0}``
+    still works. When entries are dropped, each kept entry's ``old`` becomes the ``new`` of the
+    kept entry before it (None for the first), as ``git reflog expire --rewrite`` does: an
+    expired value must not stay alive as the ``old`` of a survivor."""
+    tip_at = next((i for i in range(len(entries) - 1, -1, -1) if tip is not None and entries[i].new == tip), -1)
+    kept = [e for i, e in enumerate(entries) if e.time > cutoff or i == tip_at]
+    if len(kept) == len(entries):
+        return entries
+    chained: list[ReflogEntry] = []
+    for entry in kept:
+        chained.append(replace(entry, old=chained[-1].new if chained else None))
+    return chained
 
 
 def check_ref_name(name: str, what: str = "branch") -> None:
@@ -104,7 +133,8 @@ class RefStore:
                 )
             if new is None:
                 os.unlink(self._path(name))
-                (self.root / "logs" / name).unlink(missing_ok=True)
+                with self._log_locked(name) as log:
+                    log.unlink(missing_ok=True)
                 return
             lock.commit(f"{new}\n".encode())
         finally:
@@ -144,14 +174,49 @@ class RefStore:
         return out
 
     # -- reflog -------------------------------------------------------------------------------
-    def _append_log(self, name: str, old: str | None, new: str | None, message: str) -> None:
+    @contextmanager
+    def _log_locked(self, name: str) -> Iterator[Path]:
+        """``logs/<name>`` under its lock, waiting (briefly) for another holder to finish."""
         path = self.root / "logs" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        line = json.dumps({"old": old, "new": new, "time": int(time.time()), "message": message}) + "\n"
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.write(line)
-            handle.flush()
-            os.fsync(handle.fileno())
+        deadline = time.monotonic() + REFLOG_LOCK_WAIT_SECONDS
+        while True:
+            try:
+                lock = LockFile(path).acquire()
+                break
+            except LockHeld:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+        try:
+            yield path
+        finally:
+            lock.release()
+
+    def _append_log(self, name: str, old: str | None, new: str | None, message: str) -> None:
+        self.append_reflog(name, ReflogEntry(old, new, int(time.time()), message))
+
+    def append_reflog(self, name: str, entry: ReflogEntry) -> None:
+        """Append ``entry`` to ``name``'s reflog, fsynced. Ref updates call this with the current
+        time; tools that import history (and tests of expiry) pass their own dates."""
+        with self._log_locked(name) as path:
+            with open(path, "ab") as handle:
+                torn = handle.tell() > 0 and not _ends_with_newline(path)
+                handle.write((("\n" if torn else "") + entry.to_line()).encode("utf-8"))  # a torn line stays alone
+                handle.flush()
+                os.fsync(handle.fileno())
+
+    def write_reflog(self, name: str, entries: list[ReflogEntry]) -> None:
+        """Replace ``name``'s reflog with ``entries`` atomically (temp, fsync, rename) under its
+        lock; no entries deletes it."""
+        with self._log_locked(name) as path:
+            self._replace_log(path, entries)
+
+    @staticmethod
+    def _replace_log(path: Path, entries: list[ReflogEntry]) -> None:
+        if entries:
+            write_atomic(path, "".join(e.to_line() for e in entries).encode("utf-8"))
+        else:
+            path.unlink(missing_ok=True)
 
     def reflog(self, name: str) -> list[ReflogEntry]:
         """Entries oldest first; a torn last line (crash mid-append) is skipped."""
@@ -167,15 +232,47 @@ class RefStore:
             entries.append(ReflogEntry(doc.get("old"), doc.get("new"), int(doc.get("time", 0)), str(doc.get("message", ""))))
         return entries
 
-    def all_reflog_ids(self) -> set[str]:
-        ids: set[str] = set()
+    def reflog_names(self) -> list[str]:
+        """Every ref with a reflog, including refs deleted since (their logs await expiry)."""
         logs = self.root / "logs"
-        if logs.exists():
-            for path in logs.rglob("*"):
-                if path.is_file():
-                    for entry in self.reflog(path.relative_to(logs).as_posix()):
-                        ids.update(x for x in (entry.old, entry.new) if x)
+        if not logs.exists():
+            return []
+        return sorted(
+            p.relative_to(logs).as_posix() for p in logs.rglob("*")
+            if p.is_file() and not p.name.endswith(".lock") and not p.name.startswith(".")  # locks, temp files
+        )
+
+    def _tip(self, name: str) -> str | None:
+        return self.head_commit() if name == "HEAD" else self.read(name)
+
+    def all_reflog_ids(self, expire_before: float | None = None) -> set[str]:
+        """Every commit id the reflogs name; with ``expire_before``, only the ids of entries that
+        expiry at that time would keep (see ``surviving_entries``)."""
+        ids: set[str] = set()
+        for name in self.reflog_names():
+            entries = self.reflog(name)
+            if expire_before is not None:
+                entries = surviving_entries(entries, expire_before, self._tip(name))
+            for entry in entries:
+                ids.update(x for x in (entry.old, entry.new) if x)
         return ids
+
+    def expire_reflogs(self, expire_before: float, dry_run: bool = False) -> int:
+        """Drop the entries of every reflog that ``surviving_entries`` does not keep; a log left
+        empty (a deleted branch's, once old enough) is deleted. Each log is rewritten
+        atomically under its lock. Returns the number of entries dropped."""
+        dropped = 0
+        for name in self.reflog_names():
+            with self._log_locked(name) as path:
+                lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+                entries = self.reflog(name)
+                kept = surviving_entries(entries, expire_before, self._tip(name))
+                if kept is entries and len(lines) == len(entries):
+                    continue
+                dropped += len(entries) - len(kept)
+                if not dry_run:
+                    self._replace_log(path, kept)
+        return dropped
 
 
 def _short_ref(name: str) -> str:
@@ -183,3 +280,9 @@ def _short_ref(name: str) -> str:
         if name.startswith(prefix):
             return name[len(prefix):]
     return name
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        handle.seek(-1, os.SEEK_END)
+        return handle.read(1) == b"\n"

@@ -81,16 +81,26 @@ def fsck(
 @app.command()
 def gc(
     now: bool = typer.Option(False, "--now", help="Also drop unreachable objects younger than the grace period."),
-    grace: int = typer.Option(DEFAULT_GRACE_SECONDS, "--grace", help="Keep unreachable objects younger than this many seconds."),
+    grace: Optional[int] = typer.Option(None, "--grace", help=f"Keep unreachable objects younger than this many seconds (default {DEFAULT_GRACE_SECONDS})."),
+    prune: Optional[str] = typer.Option(
+        None, "--prune", metavar="WHEN",
+        help="Expire reflog entries and drop unreachable objects older than WHEN ('now', '2.weeks.ago', 'never'). "
+             "'now' frees all that no branch, tag, HEAD or the index needs. Default: reflog entries older than "
+             "gc.reflogExpire (90.days) expire, and --grace applies to objects.",
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Only report what would be removed."),
     json_: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Delete objects unreachable from refs, tags, reflogs and the index."""
+    """Expire old reflog entries, then delete objects unreachable from refs, tags, reflogs and the index."""
+    from corpusgit.errors import BadInput
     from corpusgit.gc import gc as do_gc
 
-    result = do_gc(Repo.open(), 0 if now else grace, dry_run)
+    if prune is not None and (now or grace is not None):
+        raise BadInput("--prune sets the age for objects too", hint="use --prune WHEN alone, or --now / --grace N without it")
+    result = do_gc(Repo.open(), 0 if now else DEFAULT_GRACE_SECONDS if grace is None else grace, dry_run, prune)
     if json_:
         print_json(result)
         return
     verb = "would remove" if dry_run else "removed"
-    out.print(f"{verb} {result.removed:,} objects ({human_bytes(result.freed_bytes)}); kept {result.kept:,}")
+    out.print(f"{verb} {result.removed:,} objects ({human_bytes(result.freed_bytes)}); kept {result.kept:,}; "
+              f"{'would expire' if dry_run else 'expired'} {result.reflog_expired:,} reflog entries")
