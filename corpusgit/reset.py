@@ -7,6 +7,7 @@ old branch tip stays in the reflog (``HEAD@{1}``), so a reset is itself undoable
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -45,17 +46,23 @@ def reset(repo: Repo, rev: str, mode: ResetMode = "mixed", progress: Progress = 
     if merging and mode == "soft":
         raise BadInput("cannot do a soft reset in the middle of a merge", hint="finish it (cgit commit) or abandon it (cgit merge --abort)")
     tree = read_commit_tree(repo.store, new)
+    message = f"reset: moving to {rev}"
     written = removed = 0
     if mode == "hard":
         from corpusgit.checkout import switch_tree
 
-        written, removed = switch_tree(repo, tree, True, progress)
-    elif mode == "mixed":
-        with repo.locked_index() as (index, lock):
-            repo.save_index(lock, _index_for(repo, index, tree, list(tree.entries), keep_others=False))
+        def move_head() -> Callable[[], None]:
+            repo.refs.update_head(new, old, message)
+            return lambda: repo.refs.update_head(old, new, f"reset: moving back, the reset to {rev} failed") if old else None
+
+        written, removed = switch_tree(repo, tree, True, progress, move_head)
+    else:
+        if mode == "mixed":
+            with repo.locked_index() as (index, lock):
+                repo.save_index(lock, _index_for(repo, index, tree, list(tree.entries), keep_others=False))
+        repo.refs.update_head(new, old, message)
     if merging:
         clear_state(repo.cgit)
-    repo.refs.update_head(new, old, f"reset: moving to {rev}")
     return ResetResult(old, new, mode, written, removed)
 
 

@@ -197,7 +197,7 @@ def assert_refused_unchanged(repo: Repo, before: State, args: tuple[str, ...], *
 
 
 @pytest.mark.parametrize("how", ["bit-flip", "missing"])
-@pytest.mark.parametrize("args", [("switch", "other"), ("checkout", "other"), ("checkout", "--detach", "other")], ids=" ".join)
+@pytest.mark.parametrize("args", [("switch", "other"), ("checkout", "other"), ("checkout", "--detach", "other"), ("reset", "--hard", "other")], ids=" ".join)
 def test_damaged_chunk_mid_checkout_changes_nothing(work: Repo, template: Template, args: tuple[str, ...], how: str) -> None:
     chunk = damage_second_table(work, how)
     before = snapshot(work.root)
