@@ -16,7 +16,9 @@ from corpusgit.repo import Repo
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from corpusgit.diff.datasets import DatasetDiff
     from corpusgit.diff.output import Samples
+    from corpusgit.diff.tables import TableDiff
     from corpusgit.diff.trees import FileDiff
 
 CELL_CHARS = 60  # long documents are cut in the middle of a rich table, not wrapped
@@ -27,14 +29,22 @@ _STATUS_STYLE = {"added": "green", "deleted": "red", "modified": "yellow"}
 def diff(
     revs: Optional[list[str]] = typer.Argument(None, help="[A [B]]; then '--' and paths to restrict."),
     staged: bool = typer.Option(False, "--staged", "--cached", help="Index vs HEAD (or vs REV)."),
-    stat: bool = typer.Option(False, "--stat", help="One line per table."),
+    stat: bool = typer.Option(False, "--stat", help="One line per dataset and per table."),
     rows: int = typer.Option(0, "--rows", "-r", help="Show up to N sample rows per change type."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the full row-level diff of one table to Parquet."),
+    by_path: bool = typer.Option(
+        False, "--by-path", help="Compare each table only with the old version of its path: rows moved between shards show as removed and added."
+    ),
     json_: bool = typer.Option(False, "--json", help="Print JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
-    """Row-, column- and schema-level changes between versions (cost follows the change)."""
+    """Row-, column- and schema-level changes between versions (cost follows the change).
+
+    Shards of one directory with one schema are compared as one dataset: rows that moved
+    between them (a re-shard, a shuffle) are counted as moved, not as removed and added.
+    """
     from corpusgit.diff.api import diff as run_diff
+    from corpusgit.diff.datasets import DatasetDiff, iter_tables
     from corpusgit.diff.output import sample_rows, write_diff
     from corpusgit.diff.tables import TableDiff
     from corpusgit.errors import BadInput
@@ -46,9 +56,11 @@ def diff(
         cut = args.index("--")
         args, paths = args[:cut], args[cut + 1:]
     args, paths = _split_paths(repo, args, paths)
-    with run_diff(repo, args, staged, paths or None, progress_for(quiet or json_)) as diffs:
+    with run_diff(repo, args, staged, paths or None, progress_for(quiet or json_), by_path) as diffs:
         if output is not None:
-            tables = [d for d in diffs if isinstance(d, TableDiff)]
+            tables = list(iter_tables(diffs))
+            if len(tables) > 1:  # rows that only moved are no change: a re-sharded table is not a candidate
+                tables = [t for t in tables if t.has_changes]
             if len(tables) != 1:
                 raise BadInput(f"--output needs exactly one changed table, found {len(tables)}", hint="restrict with '-- PATH'")
             n = write_diff(repo.store, tables[0], output)
@@ -61,9 +73,34 @@ def diff(
             out.print("no differences", style="dim")
             return
         for d in diffs:
+            if isinstance(d, DatasetDiff):
+                _render_dataset(repo, d, stat, rows)
+                continue
             _render(d, stat)
             if rows and isinstance(d, TableDiff) and not stat:
                 _render_samples(sample_rows(repo.store, d, rows))
+
+
+def _render_dataset(repo: Repo, d: DatasetDiff, stat: bool, rows: int) -> None:
+    """The dataset at a glance, then its tables: every changed one with ``--stat``, else those
+    with more than moved rows (their details and samples as for a single table)."""
+    from corpusgit.diff.output import sample_rows
+
+    line = Text()
+    line.append(f"{d.status:<9}", style=_STATUS_STYLE.get(d.status, ""))
+    line.append(d.path, style="bold")
+    counts = f"{d.moved:,} rows moved between files, {d.rows_added:,} added, {d.rows_removed:,} removed"
+    if d.rows_modified or any(f.key for f in d.files):
+        counts += f", {d.rows_modified:,} modified"
+    line.append(f"  {d.files_old:,} files → {d.files_new:,} files, {counts}", style="dim")
+    out.print(line)
+    shown = d.files if stat else [f for f in d.files if f.has_changes]
+    for f in shown:
+        _render(f, stat, indent="  ")
+        if rows and not stat:
+            _render_samples(sample_rows(repo.store, f, rows))
+    if len(shown) < len(d.files):
+        out.print(f"  {len(d.files) - len(shown):,} more files changed only by rows moving in or out (--stat lists them)", style="dim")
 
 
 def _split_paths(repo: Repo, args: list[str], paths: list[str]) -> tuple[list[str], list[str]]:
@@ -99,22 +136,25 @@ def _looks_like_path(repo: Repo, arg: str, revs: list[str]) -> bool:
     return any(p == rel or p.startswith(rel + "/") for p in known)
 
 
-def _render(d: FileDiff, stat: bool) -> None:
+def _render(d: FileDiff, stat: bool, indent: str = "") -> None:
     from corpusgit.diff.tables import TableDiff
 
-    line = Text()
+    line = Text(indent)
     line.append(f"{d.status:<9}", style=_STATUS_STYLE.get(d.status, ""))
+    if isinstance(d, TableDiff) and d.old_path is not None:
+        line.append(d.old_path, style="bold")
+        line.append(" → ")
     line.append(d.path, style="bold")
     if isinstance(d, TableDiff):
-        line.append(f"  +{human_count(d.rows_added)} -{human_count(d.rows_removed)} ~{human_count(d.rows_modified)} rows", style="dim")
+        line.append(f"  +{human_count(d.rows_added)} -{human_count(d.rows_removed)} ~{human_count(d.rows_modified)} rows{_moves(d)}", style="dim")
         out.print(line)
         if stat:
             return
         for change in d.schema_changes:
-            out.print(f"    schema: {change}", style="cyan")
+            out.print(f"{indent}    schema: {change}", style="cyan")
         if d.cells_changed:
             cells = ", ".join(f"{c} {n:,}" for c, n in sorted(d.cells_changed.items(), key=lambda kv: -kv[1]))
-            out.print(f"    cells changed: {cells}")
+            out.print(f"{indent}    cells changed: {cells}")
         return
     if d.kind == "kind-change":
         line.append(f"  ({getattr(d, 'old_kind')} → {getattr(d, 'new_kind')})", style="dim")
@@ -127,6 +167,13 @@ def _render(d: FileDiff, stat: bool) -> None:
         for diff_line in text.splitlines():
             style = "green" if diff_line.startswith("+") else "red" if diff_line.startswith("-") else ""
             out.print(Text("    " + diff_line, style=style))
+
+
+def _moves(d: TableDiff) -> str:
+    if d.old_path is not None:
+        return " (moved and modified)"
+    parts = [f"{n:,} moved {way}" for n, way in ((d.moved_in, "in"), (d.moved_out, "out")) if n]
+    return ", " + ", ".join(parts) if parts else ""
 
 
 def _render_samples(s: Samples) -> None:

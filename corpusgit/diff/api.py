@@ -15,13 +15,22 @@ if TYPE_CHECKING:
 
 @contextmanager
 def diff(
-    repo: Repo, revs: list[str], staged: bool = False, paths: list[str] | None = None, progress: Progress = NULL_PROGRESS
+    repo: Repo,
+    revs: list[str],
+    staged: bool = False,
+    paths: list[str] | None = None,
+    progress: Progress = NULL_PROGRESS,
+    by_path: bool = False,
 ) -> Iterator[list[FileDiff]]:
-    """Yield the diffs; inside the block, work-tree versions stay readable for sample rows."""
+    """Yield the diffs; inside the block, work-tree versions stay readable for sample rows.
+
+    Tables are compared per dataset (rows moving between shards are moved, not removed and
+    added) unless ``by_path``; see ``diff_sides``.
+    """
     old_name, new_name = resolve_sides(repo, revs, staged)
     with ExitStack() as stack:
         sides = [_side(repo, name, stack, progress) for name in (old_name, new_name)]
-        yield diff_sides(repo, sides[0], sides[1], paths, progress)
+        yield diff_sides(repo, sides[0], sides[1], paths, progress, by_path)
 
 
 def _side(repo: Repo, name: str, stack: ExitStack, progress: Progress) -> Side:

@@ -38,6 +38,9 @@ class TableDiff:
     modified_new: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     cells_changed: dict[str, int] = field(default_factory=dict)
     kind: str = "table"
+    moved_in: int = 0  # rows that came from other tables of the same dataset (dataset view only)
+    moved_out: int = 0  # rows that went to other tables of the same dataset
+    old_path: str | None = None  # set when the old rows are in another table: moved and modified
 
     @property
     def rows_added(self) -> int:
@@ -51,8 +54,13 @@ class TableDiff:
     def rows_modified(self) -> int:
         return len(self.modified_old)
 
+    @property
+    def has_changes(self) -> bool:
+        """Rows added, removed or modified, or the schema changed: more than rows moving."""
+        return bool(self.rows_added or self.rows_removed or self.rows_modified or self.schema_changes)
+
     def summary(self) -> dict[str, object]:
-        return {
+        doc: dict[str, object] = {
             "path": self.path,
             "kind": self.kind,
             "status": self.status,
@@ -62,9 +70,14 @@ class TableDiff:
             "rows_added": self.rows_added,
             "rows_removed": self.rows_removed,
             "rows_modified": self.rows_modified,
+            "rows_moved_in": self.moved_in,
+            "rows_moved_out": self.moved_out,
             "schema_changes": self.schema_changes,
             "cells_changed": self.cells_changed,
         }
+        if self.old_path is not None:
+            doc["old_path"] = self.old_path
+        return doc
 
 
 def common_columns(old: TableObject, new: TableObject) -> list[str]:
@@ -89,8 +102,20 @@ def diff_tables(store: ObjectStore, path: str, old_id: str | None, new_id: str |
     """Diff two table objects (either may be None for an added or deleted table)."""
     if old_id is not None and old_id == new_id:
         return TableDiff(path, "modified", old_id, new_id, ())
-    old = TableObject.from_json(store.get_meta(old_id, path)) if old_id else None
-    new = TableObject.from_json(store.get_meta(new_id, path)) if new_id else None
+    old = load_table(store, old_id, path)
+    new = load_table(store, new_id, path)
+    return diff_loaded(store, path, (old_id, old), (new_id, new))
+
+
+def load_table(store: ObjectStore, oid: str | None, path: str) -> TableObject | None:
+    return TableObject.from_json(store.get_meta(oid, path)) if oid else None
+
+
+def diff_loaded(
+    store: ObjectStore, path: str, old_side: tuple[str | None, TableObject | None], new_side: tuple[str | None, TableObject | None]
+) -> TableDiff:
+    """:func:`diff_tables` of table objects already loaded, as (id, table) per side."""
+    (old_id, old), (new_id, new) = old_side, new_side
     if old is None and new is not None:
         return TableDiff(path, "added", None, new_id, new.key, added=np.arange(new.num_rows, dtype=np.int64))
     if new is None and old is not None:
@@ -103,7 +128,7 @@ def diff_tables(store: ObjectStore, path: str, old_id: str | None, new_id: str |
     removed, added = changed_rows(store, old, new, common, cache_old, cache_new)
     if key and all(k in common for k in key):
         _pair_by_key(store, old, new, key, removed, added, result, cache_old, cache_new)
-        _count_cells(store, old, new, [c for c in common if c not in key], result, cache_old, cache_new)
+        count_cells(store, old, new, [c for c in common if c not in key], result, cache_old, cache_new)
     else:
         result.removed, result.added = removed, added
     return result
@@ -161,9 +186,10 @@ def _pair_by_key(
     result.added = added[~used]
 
 
-def _count_cells(
+def count_cells(
     store: ObjectStore, old: TableObject, new: TableObject, columns: list[str], result: TableDiff, cache_old: ChunkCache, cache_new: ChunkCache
 ) -> None:
+    """Changed cells per column over ``result``'s modified pairs, read in bounded batches."""
     counts = {c: 0 for c in columns}
     for start in range(0, result.rows_modified, CELL_BATCH):
         a = take_rows(store, old, result.modified_old[start:start + CELL_BATCH], columns, cache_old)

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from corpusgit.diff.datasets import DatasetDiff, TablePair, diff_datasets
 from corpusgit.diff.tables import TableDiff, diff_tables
 from corpusgit.errors import BadInput
 from corpusgit.objects import BLOB, TABLE, read_commit, read_tree
@@ -50,7 +51,7 @@ class KindChange:
         return {"path": self.path, "kind": self.kind, "status": self.status, "old_kind": self.old_kind, "new_kind": self.new_kind}
 
 
-FileDiff = TableDiff | BlobDiff | KindChange
+FileDiff = TableDiff | DatasetDiff | BlobDiff | KindChange
 
 
 def revision_side(repo: Repo, rev: str) -> Side:
@@ -72,11 +73,20 @@ def worktree_side(repo: Repo, progress: Progress = NULL_PROGRESS) -> Iterator[Si
         yield side
 
 
-def diff_sides(repo: Repo, old: Side, new: Side, paths: list[str] | None = None, progress: Progress = NULL_PROGRESS) -> list[FileDiff]:
-    """Every differing path, sorted; tables get row-level diffs."""
+def diff_sides(
+    repo: Repo, old: Side, new: Side, paths: list[str] | None = None, progress: Progress = NULL_PROGRESS, by_path: bool = False
+) -> list[FileDiff]:
+    """Every differing path, sorted; tables get row-level diffs.
+
+    Changed tables of one dataset (a directory, one schema) are compared as one pool, so rows
+    that moved between them are counted as moved (see ``datasets``). ``paths`` restricts what is
+    compared, pooling included; ``by_path`` compares every table only with its own old version.
+    """
     wanted = [_norm(repo, p) for p in paths] if paths else None
-    candidates = sorted(p for p in set(old) | set(new) if old.get(p) != new.get(p) and _selected(p, wanted))
+    selected = [p for p in set(old) | set(new) if _selected(p, wanted)]
+    candidates = sorted(p for p in selected if old.get(p) != new.get(p))
     out: list[FileDiff] = []
+    tables: list[TablePair] = []
     with progress.task("diffing", len(candidates) or None) as task:
         for path in candidates:
             a, b = old.get(path), new.get(path)
@@ -84,11 +94,17 @@ def diff_sides(repo: Repo, old: Side, new: Side, paths: list[str] | None = None,
             if len(kinds) == 2:
                 out.append(KindChange(path, a[0], b[0]))  # type: ignore[index]
             elif kinds == {TABLE}:
+                if not by_path:
+                    tables.append((path, a[1] if a else None, b[1] if b else None))
+                    continue
                 out.append(diff_tables(repo.store, path, a[1] if a else None, b[1] if b else None))
             else:
                 out.append(_blob_diff(repo, path, a[1] if a else None, b[1] if b else None))
             task.advance()
-    return out
+        if tables:
+            unchanged = [(p, old[p][1]) for p in selected if old.get(p) == new.get(p) and old[p][0] == TABLE]
+            out.extend(diff_datasets(repo.store, tables, unchanged, task))
+    return sorted(out, key=lambda d: d.path)
 
 
 def _norm(repo: Repo, path: str) -> str:
