@@ -80,6 +80,22 @@ def _move_head(repo: Repo, branch: str | None, oid: str, rev: str) -> Callable[[
     return undo
 
 
+def advance_head(repo: Repo, new: str, old: str | None, message: str) -> HeadMove:
+    """A ``move_head`` for ``switch_tree`` that moves the current branch (or detached HEAD)
+    from ``old`` to ``new`` with compare-and-swap, and back if the switch fails after it."""
+
+    def move() -> Callable[[], None]:
+        repo.refs.update_head(new, old, message)
+
+        def undo() -> None:
+            if old is not None:
+                repo.refs.update_head(old, new, f"{message}: moving back, the switch failed")
+
+        return undo
+
+    return move
+
+
 def create_branch_and_switch(repo: Repo, name: str, start: str = "HEAD") -> CheckoutResult:
     """``switch -c``: the work tree is kept when starting from HEAD, as in git."""
     from corpusgit.branches import create_branch

@@ -7,7 +7,6 @@ old branch tip stays in the reflog (``HEAD@{1}``), so a reset is itself undoable
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -49,13 +48,9 @@ def reset(repo: Repo, rev: str, mode: ResetMode = "mixed", progress: Progress = 
     message = f"reset: moving to {rev}"
     written = removed = 0
     if mode == "hard":
-        from corpusgit.checkout import switch_tree
+        from corpusgit.checkout import advance_head, switch_tree
 
-        def move_head() -> Callable[[], None]:
-            repo.refs.update_head(new, old, message)
-            return lambda: repo.refs.update_head(old, new, f"reset: moving back, the reset to {rev} failed") if old else None
-
-        written, removed = switch_tree(repo, tree, True, progress, move_head)
+        written, removed = switch_tree(repo, tree, True, progress, advance_head(repo, new, old, message))
     else:
         if mode == "mixed":
             with repo.locked_index() as (index, lock):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from corpusgit.checkout import switch_tree
+from corpusgit.checkout import advance_head, switch_tree
 from corpusgit.errors import BadInput, CorpusGitError, DirtyWorkTree, MergeConflict
 from corpusgit.history import commit
 from corpusgit.merge.base import is_ancestor, merge_bases
@@ -81,8 +81,7 @@ def merge(
         return MergeOutcome("up-to-date", head, {})
     if is_ancestor(repo, head, theirs) and not no_ff:
         _gate_fast_forward(repo, theirs, head, no_verify)
-        switch_tree(repo, Tree(entries_of(repo, theirs)), False, progress)
-        repo.refs.update_head(theirs, head, f"merge {rev}: fast-forward")
+        switch_tree(repo, Tree(entries_of(repo, theirs)), False, progress, advance_head(repo, theirs, head, f"merge {rev}: fast-forward"))
         return MergeOutcome("fast-forward", theirs, {})
     base = virtual_base(repo, head, theirs, progress)
     if base is None and not allow_unrelated:

@@ -254,10 +254,10 @@ def pull(repo: Repo, remote: str = "origin", branch: str | None = None, jobs: in
     if ours == theirs:
         return PullResult(fetched, branch, ours, theirs, "up to date")
     if ours is None or is_ancestor(repo, ours, theirs):
-        from corpusgit.checkout import switch_tree
+        from corpusgit.checkout import advance_head, switch_tree
 
-        switch_tree(repo, read_tree(repo.store, read_commit(repo.store, theirs).tree), False, progress)
-        repo.refs.update_head(theirs, ours, f"pull {remote} {branch}: fast-forward")
+        switch_tree(repo, read_tree(repo.store, read_commit(repo.store, theirs).tree), False, progress,
+                    advance_head(repo, theirs, ours, f"pull {remote} {branch}: fast-forward"))
         return PullResult(fetched, branch, ours, theirs, "fast-forward")
     if is_ancestor(repo, theirs, ours):
         return PullResult(fetched, branch, ours, ours, "ahead")
