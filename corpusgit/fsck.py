@@ -89,6 +89,8 @@ def _leftovers(repo: Repo) -> list[str]:
         old = [p for p in tmp.iterdir() if time.time() - p.stat().st_mtime > STALE_SECONDS]
         if old:
             warnings.append(f"{len(old)} stale temporary director{'y' if len(old) == 1 else 'ies'} in {tmp} ('cgit gc' removes them)")
+    if (repo.cgit / "CHECKOUT_JOURNAL").exists():
+        warnings.append("a checkout was interrupted and may have left temporary files; 'cgit status' shows what changed, 'cgit checkout -f HEAD' or 'cgit gc' cleans up")
     for lock in repo.cgit.rglob("*.lock"):
         warnings.append(f"lock file {lock.relative_to(repo.root)} exists; remove it if no cgit process is running")
     return warnings

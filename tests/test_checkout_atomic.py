@@ -313,8 +313,10 @@ def test_sigkill_while_writing_leaves_the_old_version_and_the_next_checkout_clea
 def test_killed_checkout_leftovers_are_removed_by_switching_back_and_by_gc(work: Repo, template: Template) -> None:
     proc, _ = stop_at_fsync(work.root, "SIGKILL", f".{Path(DAMAGED).name}.", "switch", "other")
     assert proc.returncode == -signal.SIGKILL and temp_files(work.root)
+    assert "a checkout was interrupted" in cgit("fsck").stderr
     assert cgit("gc").exit_code == 0
     assert temp_files(work.root) == [] and not (work.root / "data/code").exists()
+    assert "a checkout was interrupted" not in cgit("fsck").stderr
     assert snapshot(work.root).files == template.main.files and work.status().clean
 
 
