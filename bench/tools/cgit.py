@@ -19,16 +19,18 @@ PROJECT_FILE = '[tables."data/*"]\nkey = ["id"]\n'
 
 
 def summarize(entries: list[dict[str, object]]) -> str:
-    """One line from `cgit diff --json`: rows added/removed/modified and cells changed."""
-    totals = {"rows_added": 0, "rows_removed": 0, "rows_modified": 0}
-    cells = schema = 0
+    """One line from `cgit diff --json`: rows added/removed/modified/moved and cells changed.
+    A top-level entry is a table, or a dataset (a directory's shards) with its files inside."""
+    totals = {"rows_added": 0, "rows_removed": 0, "rows_modified": 0, "moved": 0}
+    cells = schema = datasets = 0
     for entry in entries:
+        datasets += entry.get("kind") == "dataset"
         for field in totals:
             totals[field] += int(entry.get(field) or 0)  # type: ignore[call-overload]
         cells += sum((entry.get("cells_changed") or {}).values())  # type: ignore[attr-defined]
         schema += len(entry.get("schema_changes") or [])  # type: ignore[arg-type]
-    return (f"{len(entries)} paths; rows +{totals['rows_added']:,} -{totals['rows_removed']:,} "
-            f"~{totals['rows_modified']:,}; {cells:,} cells; {schema} schema changes")
+    return (f"{len(entries) - datasets} paths, {datasets} datasets; rows +{totals['rows_added']:,} -{totals['rows_removed']:,} "
+            f"~{totals['rows_modified']:,}, {totals['moved']:,} moved between files; {cells:,} cells; {schema} schema changes")
 
 
 class CorpusgitRunner(WorkTreeRunner):
@@ -36,7 +38,7 @@ class CorpusgitRunner(WorkTreeRunner):
 
     name = "corpusgit"
     storage = ".cgit/"
-    granularity = "cell (per path, keyed by id)"
+    granularity = "cell (per dataset, keyed by id)"
     checkout_means = "cgit checkout TAG (Parquet files written)"
 
     def setup(self, allow_install: bool) -> str | None:
