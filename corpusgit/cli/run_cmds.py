@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Optional
@@ -54,8 +55,8 @@ def _progress(quiet: bool) -> Progress:
 @app.command()
 def run(
     target: Optional[str] = typer.Argument(None, help="Operator name, or a pipeline .yaml file."),
-    input_: Optional[str] = typer.Option(None, "--input", "-i", help="Input table: PATH (staged) or PATH@REV."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Output table path (written and staged)."),
+    input_: Optional[str] = typer.Option(None, "--input", "-i", help="Input table, or a dataset's directory (every table in it): PATH (staged) or PATH@REV."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Output table path; for a dataset, the output directory (written and staged)."),
     config_file: Optional[str] = typer.Option(None, "--config", help="YAML file of config keys."),
     settings: Optional[list[str]] = typer.Option(None, "-c", help="Config KEY=VALUE (repeatable; overrides --config)."),
     commit: bool = typer.Option(False, "--commit", help="Commit the output(s), linking the lineage records."),
@@ -65,7 +66,7 @@ def run(
     json_: bool = typer.Option(False, "--json", help="Print JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
-    """Run an operator (or a pipeline file) on a table; stage the output with its lineage."""
+    """Run an operator (or a pipeline file) on a table or a dataset; stage the output with its lineage."""
     from corpusgit.lineage.pipeline import Pipeline, is_pipeline_file, load_pipeline, run_pipeline
     from corpusgit.lineage.run import Step, commit_runs
     from corpusgit.ops.config import load_config_file, parse_assignments
@@ -85,7 +86,7 @@ def run(
             raise BadInput(f"'cgit run {target}' needs --input and --output", hint=f"e.g. cgit run {target} -i data/raw.parquet -o data/clean.parquet")
         config = load_config_file(config_file) if config_file else {}
         config.update(parse_assignments(settings or []))
-        pipeline = Pipeline((Step(target, _repo_spec(repo, input_), repo.relpath(output), config),), None)
+        pipeline = Pipeline((Step(target, _repo_spec(repo, input_), _repo_output(repo, output), config),), None)
     if message is not None and not commit:
         raise BadInput("-m is the commit message for --commit", hint="add --commit to commit the output")
     results: list[StepResult] = []
@@ -113,6 +114,12 @@ def _repo_spec(repo: Repo, spec: str) -> str:
     """PATH[@REV] with PATH made repo-relative (the user typed it relative to the cwd)."""
     path, sep, rev = spec.rpartition("@")
     return f"{repo.relpath(path)}@{rev}" if sep and path else repo.relpath(spec)
+
+
+def _repo_output(repo: Repo, path: str) -> str:
+    """The output path made repo-relative, keeping a trailing '/' (the user named a directory)."""
+    rel = repo.relpath(path)
+    return f"{rel}/" if path.endswith("/") and rel else rel
 
 
 def _default_message(results: list[StepResult]) -> str:
@@ -146,7 +153,10 @@ def _print_step(number: int, total: int, result: StepResult) -> None:
     record = result.record
     step = f"[{number}/{total}] " if total > 1 else ""
     head = Text(f"{step}{record.operator.name} v{record.operator.version}: ", style="bold")
-    head.append(f"{result.step.input} → {result.step.output}")
+    if result.dataset:
+        head.append(f"{_dataset_side(result.step.input, len(record.inputs))} → {_dataset_side(result.step.output, len(record.outputs))}")
+    else:
+        head.append(f"{result.step.input} → {result.step.output}")
     out.print(head)
     if result.cached:
         out.print(f"  cached: same operator, version, config and input as run {result.record_id[:SHORT]}; not run again", style="yellow")
@@ -156,6 +166,13 @@ def _print_step(number: int, total: int, result: StepResult) -> None:
     out.print(f"  {human_count(stats['rows_in'])} rows in, {human_count(stats['rows_out'])} out in {result.seconds:.2f} s{rate}")
     out.print(f"  {run_summary(Run(result.record_id, record, None))}")
     out.print(f"  lineage {result.record_id[:SHORT]}; output staged", style="dim")
+
+
+def _dataset_side(spec: str, tables: int) -> str:
+    """'data/web/@v1 (3 tables)': a dataset as a step names it, with its shard count."""
+    path, sep, rev = spec.rpartition("@")
+    path, rev = (path, f"@{rev}") if sep else (spec, "")
+    return f"{path.rstrip('/')}/{rev} ({tables} table{'s' if tables != 1 else ''})"
 
 
 @app.command()
@@ -188,36 +205,43 @@ def lineage(
         out.print(_tree(root))
 
 
-def _table_text(node: Node) -> Text:
-    ref = node.ref
-    text = Text(ref.path, style="bold")
-    text.append(f"  {ref.table[:SHORT]}  {human_count(ref.rows)} rows", style="dim")
-    if node.run is None:
-        text.append("  source", style="green")
-        if ref.commit:
+def _table_text(group: list[Node]) -> Text:
+    """One table version, or the shards of a dataset one run wrote (or that are sources) as one line."""
+    ref = group[0].ref
+    if len(group) == 1:
+        text = Text(ref.path, style="bold")
+        text.append(f"  {ref.table[:SHORT]}  {human_count(ref.rows)} rows", style="dim")
+    else:
+        text = Text(f"{posixpath.dirname(ref.path)}/", style="bold")
+        text.append(f"  ({len(group):,} tables)  {human_count(sum(n.ref.rows for n in group))} rows", style="dim")
+    if group[0].run is None:
+        text.append("  source" if len(group) == 1 else "  sources", style="green")
+        commits = {n.ref.commit for n in group}
+        if len(commits) == 1 and ref.commit:
             text.append(f" @ {ref.commit[:SHORT]}", style="yellow")
     return text
 
 
 def _tree(root: Node) -> Tree:
     from corpusgit.lineage.export import run_summary
+    from corpusgit.lineage.graph import dataset_groups
 
-    tree = Tree(_table_text(root))
+    tree = Tree(_table_text([root]))
     stack: list[tuple[Node, Tree]] = [(root, tree)]
-    expanded: set[int] = set()
+    expanded: set[str] = set()
     while stack:
         node, branch = stack.pop()
-        if node.run is None or id(node) in expanded:
+        if node.run is None or node.run.id in expanded:
             continue
-        expanded.add(id(node))
+        expanded.add(node.run.id)
         op = node.run.record.operator
         label = Text(f"{op.name} v{op.version}", style="cyan")
         label.append(f"  run {node.run.id[:SHORT]}", style="dim")
         label.append(f"  commit {node.run.commit[:SHORT]}" if node.run.commit else "  (staged)", style="yellow")
         label.append(f"  {run_summary(node.run)}")
         run_branch = branch.add(label)
-        for child in node.inputs:
-            stack.append((child, run_branch.add(_table_text(child))))
+        for group in dataset_groups(node.inputs):
+            stack.append((group[0], run_branch.add(_table_text(group))))
     return tree
 
 
@@ -263,6 +287,8 @@ def _event_line(event: Event) -> Text:
         line.append(f"  rule {event.rule or 'unnamed'}", style="red")
         if event.duplicate_of:
             line.append(f"  duplicate of {event.duplicate_of}")
+            if event.duplicate_in and event.duplicate_in != event.table.path:
+                line.append(f" in {event.duplicate_in}")
     else:
         line.append(f"  → {event.table.path}")
     if event.previous:
@@ -276,23 +302,29 @@ def rerun(
     json_: bool = typer.Option(False, "--json", help="Print JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
-    """Re-execute a recorded run; exit 1 unless the output table id comes out identical."""
+    """Re-execute a recorded run; exit 1 unless its output table ids come out identical."""
     from corpusgit.lineage.rerun import rerun as do_rerun
 
     result = do_rerun(Repo.open(), lineage_id, _progress(quiet or json_))
-    recorded = result.record.outputs[0]
+    outputs = result.record.outputs
+    recorded = outputs[0]
     if json_:
         print_json({
             "lineage": result.record_id, "identical": result.identical, "recorded_table": recorded.table, "table": result.table,
+            "recorded_tables": [o.table for o in outputs], "tables": list(result.tables),
             "effects_identical": result.effects_identical, "code_changed": result.code_changed, "version_changed": result.version_changed,
         })
     else:
         op = result.record.operator
-        out.print(f"re-ran {op.name} v{op.version} (run {result.record_id[:SHORT]}) on {result.record.inputs[0].path}: {human_count(result.rows)} rows in {result.seconds:.2f} s")
-        if result.identical:
+        inputs = result.record.inputs
+        source = inputs[0].path if len(inputs) == 1 else f"{len(inputs)} tables ({inputs[0].path}, ...)"
+        out.print(f"re-ran {op.name} v{op.version} (run {result.record_id[:SHORT]}) on {source}: {human_count(result.rows)} rows in {result.seconds:.2f} s")
+        if result.identical and len(outputs) == 1:
             out.print(f"identical: output table {result.table[:SHORT]} is the recorded {recorded.path} table", style="green")
-        else:
-            out.print(f"different: output table {result.table[:SHORT]}, recorded {recorded.table[:SHORT]} ({recorded.path})", style="red")
+        elif result.identical:
+            out.print(f"identical: all {len(outputs)} output tables are the recorded ones", style="green")
+        for i in result.differing:
+            out.print(f"different: output table {result.tables[i][:SHORT]}, recorded {outputs[i].table[:SHORT]} ({outputs[i].path})", style="red")
         if not result.effects_identical:
             out.print("row effects differ from the recorded ones", style="red")
         if result.code_changed or result.version_changed:

@@ -2,7 +2,8 @@
 (``cgit lineage``, ``cgit why``, ``cgit rerun``). See ``docs/operators.md``.
 
 Modules: ``record`` (records and the local run log), ``effects`` (row-effect sets),
-``tables`` (``path[@rev]`` names), ``run`` (one step, the run-cache, committing runs),
+``tables`` (``path[@rev]`` names, a step's input tables), ``outputs`` (where a step's output
+goes, staged all at once), ``run`` (one step, the run-cache, committing runs),
 ``pipeline`` (recipes), ``graph`` (upstream walk), ``export`` (JSON/DOT/Mermaid),
 ``openlineage`` (RunEvents), ``why`` and ``rerun``.
 """

@@ -130,7 +130,15 @@ def read_effect_set(store: ObjectStore, ref: dict[str, Any] | None, kind: str, n
 
 
 def find_rows(records: np.ndarray, hi: int, lo: int, prefix: str = "") -> np.ndarray:
-    """Positions of the records for row ``(hi, lo)`` (``prefix="new_"`` searches modified targets)."""
-    mask = (records[prefix + "hi"] == np.uint64(hi)) & (records[prefix + "lo"] == np.uint64(lo))
-    found: np.ndarray = np.flatnonzero(mask)
-    return found
+    """Positions of the records for row ``(hi, lo)`` (``prefix="new_"`` searches modified targets).
+
+    Sets are sorted by row, so a row is found by binary search; modified targets are not
+    sorted and are scanned.
+    """
+    if prefix:
+        mask = (records[prefix + "hi"] == np.uint64(hi)) & (records[prefix + "lo"] == np.uint64(lo))
+        found: np.ndarray = np.flatnonzero(mask)
+        return found
+    first, last = np.searchsorted(records["hi"], np.uint64(hi), side="left"), np.searchsorted(records["hi"], np.uint64(hi), side="right")
+    same = np.flatnonzero(records["lo"][first:last] == np.uint64(lo)) + first
+    return same.astype(np.int64)

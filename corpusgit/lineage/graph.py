@@ -5,11 +5,16 @@ Producers are found by (path, table id) among the records linked by the commits 
 of the revision asked about, then among this clone's logged runs (staged outputs not yet
 committed). A run whose output equals its own input (a filter that dropped nothing, written
 in place) is never taken as that table's producer, so walks always end.
+
+A run over a dataset is the producer of every output shard it wrote and has every input shard
+as an input: ``iter_distinct_runs`` lists it once, and ``dataset_groups`` lets renderers show
+its 100 shards as one ``data/web/ (100 tables)`` line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import posixpath
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -78,6 +83,28 @@ def iter_runs(root: Node) -> Iterator[tuple[Node, Run]]:
     for node in iter_nodes(root):
         if node.run is not None:
             yield node, node.run
+
+
+def iter_distinct_runs(root: Node) -> Iterator[tuple[Run, list[Node], list[Node]]]:
+    """(run, its output tables in the graph, its input tables) for every run above ``root``,
+    each run once (a dataset run makes several nodes), nearest first."""
+    order: dict[str, tuple[Run, list[Node], list[Node]]] = {}
+    for node, run in iter_runs(root):
+        if run.id not in order:
+            order[run.id] = (run, [], node.inputs)
+        order[run.id][1].append(node)
+    yield from order.values()
+
+
+def dataset_groups(nodes: Iterable[Node], extra: Callable[[Node], Hashable] | None = None) -> list[list[Node]]:
+    """``nodes`` grouped by directory and producing run (sources together), first-seen order:
+    the shards one run wrote, or the source shards of one directory, render as one dataset.
+    ``extra`` splits groups further (e.g. by the runs that read them)."""
+    groups: dict[Hashable, list[Node]] = {}
+    for node in nodes:
+        key = (posixpath.dirname(node.ref.path), node.run.id if node.run else None, extra(node) if extra else None)
+        groups.setdefault(key, []).append(node)
+    return list(groups.values())
 
 
 def _pick(runs: list[Run], ref: TableRef) -> Run | None:

@@ -11,9 +11,11 @@ steps:
     config: {min_words: 30}
 ```
 
-Paths are relative to the repository root. A step whose operator, version, config and input
-table match an earlier run is not executed again: its recorded output is put in place (the
-run-cache), so re-running a pipeline after a failure resumes where it stopped.
+Paths are relative to the repository root. An ``input`` may be a dataset's directory
+(``data/raw/web``), which takes a directory ``output``; a later step then reads that directory.
+A step whose operator, version, config, input tables and output paths match an earlier run is
+not executed again: its recorded outputs are put in place (the run-cache), so re-running a
+pipeline after a failure resumes where it stopped.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Lineage records: one metadata object per operator run, and the local log of runs.
 
 A record names the operator (name, version, code hash), the canonical config and its hash, the
-input and output tables (path, table id, commit), the row-effect sets, the environment, stats
-and times. It lists its effect blobs under ``reaches`` so gc keeps them and fsck verifies them
+input and output tables (path, table id, commit; an operator run over a dataset lists every
+shard, and ``outputs[i]`` was written from ``inputs[i]``), the row-effect sets, the
+environment, stats and times. It lists its effect blobs under ``reaches`` so gc keeps them and fsck verifies them
 once a commit links the record.
 
 The log (``.cgit/lineage/log``) lists every record this clone wrote, newest last: the run-cache
@@ -80,7 +81,7 @@ class LineageRecord:
 
     @property
     def cache_key(self) -> str:
-        return cache_key(self.operator.name, self.operator.version, self.config_hash, [t.table for t in self.inputs])
+        return cache_key(self.operator.name, self.operator.version, self.config_hash, [t.table for t in self.inputs], [t.path for t in self.outputs])
 
     def to_json(self) -> dict[str, Any]:
         op = self.operator
@@ -120,9 +121,11 @@ class LineageRecord:
         )
 
 
-def cache_key(name: str, version: str, config_hash: str, input_tables: list[str]) -> str:
-    """What makes two runs interchangeable: operator, version, config and input table ids."""
-    return object_id(canonical_json({"operator": name, "version": version, "config": config_hash, "inputs": input_tables}))
+def cache_key(name: str, version: str, config_hash: str, input_tables: list[str], output_paths: list[str]) -> str:
+    """What makes two runs interchangeable: operator, version, config, the input table ids and
+    the output paths, both in run order (so for a dataset, which shard goes where)."""
+    doc = {"operator": name, "version": version, "config": config_hash, "inputs": input_tables, "outputs": output_paths}
+    return object_id(canonical_json(doc))
 
 
 def environment(requires: tuple[str, ...]) -> dict[str, Any]:

@@ -1,8 +1,9 @@
-"""``cgit rerun``: execute a recorded run again, from its recorded input table and config, and
-say whether the output table id (and the row effects) came out identical.
+"""``cgit rerun``: execute a recorded run again, from its recorded input tables and config, and
+say whether the output table ids (and the row effects) came out identical.
 
-The new output is ingested against the recorded output as its previous version, exactly as a
-re-``add`` of the same file would be, so equal rows in equal order give an equal table id.
+Each new output is ingested against the recorded output at its path as its previous version,
+exactly as a re-``add`` of the same file would be, so equal rows in equal order give an equal
+table id. A run over a dataset is re-run over all its recorded shards, in recorded order.
 Nothing in the work tree or index changes; new chunks of a differing output are stored but
 unreachable, and ``gc`` removes them.
 """
@@ -10,16 +11,19 @@ unreachable, and ``gc`` removes them.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
+from corpusgit.errors import BadInput
 from corpusgit.lineage.effects import effect_ids
+from corpusgit.lineage.outputs import LazyWriter
 from corpusgit.lineage.record import LineageRecord, read_record, resolve_record
-from corpusgit.lineage.run import LazyWriter
 from corpusgit.lineage.tables import load_table
 from corpusgit.ops.config import build_config
-from corpusgit.ops.engine import execute, passes
+from corpusgit.ops.engine import Shard, execute_shards, passes
 from corpusgit.ops.registry import find_operator
 from corpusgit.progress import NULL_PROGRESS, Progress
 from corpusgit.store.canonical import ObjectId
@@ -35,44 +39,67 @@ class RerunResult:
 
     record_id: str
     record: LineageRecord
-    table: str  # the output table id the rerun produced
-    identical: bool  # ... equals the recorded output table id
+    tables: tuple[str, ...]  # the output table ids the rerun produced, in recorded output order
+    identical: bool  # ... equal the recorded output table ids
     effects_identical: bool  # dropped/modified/created sets are the same sets
     code_changed: bool  # the operator's code hash differs from the recorded one
     version_changed: bool
     rows: int
     seconds: float
 
+    @property
+    def table(self) -> str:
+        """The (first) output table id: the only one for a run over one table."""
+        return self.tables[0]
+
+    @property
+    def differing(self) -> list[int]:
+        """Positions of the outputs whose table id differs from the recorded one."""
+        return [i for i, (new, old) in enumerate(zip(self.tables, self.record.outputs)) if new != old.table]
+
 
 def rerun(repo: Repo, lineage_id: str, progress: Progress = NULL_PROGRESS) -> RerunResult:
-    """Re-execute the run ``lineage_id`` names and compare its output with the recorded one."""
+    """Re-execute the run ``lineage_id`` names and compare its outputs with the recorded ones."""
     from corpusgit.ingest_files import IngestSession
 
     record_id = resolve_record(repo, lineage_id)
     record = read_record(repo.store, record_id)
+    if not record.inputs or len(record.inputs) != len(record.outputs):
+        raise BadInput(
+            f"run {record_id[:12]} ({record.operator.name}) did not write one output per input table",
+            hint="only operator runs ('cgit run') can be re-executed",
+        )
     found = find_operator(record.operator.name, repo)
     op = found.cls(build_config(record.operator.name, found.cls.Config, record.config))
-    source_ref, output = record.inputs[0], record.outputs[0]
-    source = load_table(repo, source_ref)
-    tmp = repo.cgit / "tmp" / f"rerun-{os.getpid()}-{uuid.uuid4().hex}.parquet"
-    tmp.parent.mkdir(parents=True, exist_ok=True)
+    tmp = repo.cgit / "tmp" / f"rerun-{os.getpid()}-{uuid.uuid4().hex}"
+    tmp.mkdir(parents=True)
+    writers = [LazyWriter(tmp / f"{n:06d}.parquet") for n in range(len(record.outputs))]
     try:
-        with progress.task(f"re-running {found.cls.name}", source_ref.rows * passes(op) or None) as task:
-            writer = LazyWriter(tmp)
-            execution = execute(op, lambda: read_table(repo.store, source, None, True, needed_by=source_ref.path), writer.write, task, source_ref.path)
-            assert execution.schema is not None and execution.effects is not None
-            writer.close(execution.schema)
+        shards = [
+            Shard(ref.path, partial(read_table, repo.store, load_table(repo, ref), None, True, ref.path), writer)
+            for ref, writer in zip(record.inputs, writers)
+        ]
+        rows = sum(ref.rows for ref in record.inputs)
+        with progress.task(f"re-running {found.cls.name}", rows * passes(op) or None) as task:
+            execution = execute_shards(op, shards, task)
+        assert execution.effects is not None
+        tables = []
         with repo.store.transaction(), progress.task("comparing", execution.rows_out or None) as task:
-            session = IngestSession(repo.store, {output.path: ObjectId(output.table)})
+            session = IngestSession(repo.store, {o.path: ObjectId(o.table) for o in record.outputs})
             try:
-                table_id, _ = session.ingest(output.path, tmp, repo.project().table_key(output.path), task)
+                for output, writer in zip(record.outputs, writers):
+                    table_id, _ = session.ingest(output.path, writer.path, repo.project().table_key(output.path), task)
+                    tables.append(str(table_id))
             finally:
                 session.close()
     finally:
-        tmp.unlink(missing_ok=True)
+        for writer in writers:
+            writer.abort()
+        shutil.rmtree(tmp, ignore_errors=True)
     recorded = {kind: (ref or {}).get("id") for kind, ref in record.effects.items()}
     return RerunResult(
-        record_id, record, table_id, table_id == output.table, effect_ids(execution.effects) == recorded,
+        record_id, record, tuple(tables), tuple(tables) == tuple(o.table for o in record.outputs),
+        effect_ids(execution.effects) == recorded,
         found.code_hash != record.operator.code_hash, found.cls.version != record.operator.version,
         execution.rows_out, execution.seconds,
     )

@@ -3,10 +3,13 @@
 A row still in the table is traced upwards: in each run, either it is a row the run created
 (the story starts there), or the run modified it from an older row (follow that one), or it
 passed through unchanged. A row no longer in the table is found upstream (by ``_cgit_row`` or
-key) and followed downwards until the run that dropped it, which gives the rule and, for
-dedup, the row it duplicated.
+key) and the run that dropped it is looked up in the runs' row effects, which gives the rule
+and, for dedup, the row it duplicated.
 
-Runs have one input, so a story is a chain (the first input is followed).
+A run over a dataset has many inputs: the story follows the input that actually holds the row
+(the shard ``outputs[i]`` was written from is tried first), found by reading only row hashes
+(16 bytes a row). A dropped row is charged to the shard it was dropped from, and the row it
+duplicated is looked up in the run's inputs too, so a cross-shard duplicate names both shards.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import pyarrow.compute as pc
 
 from corpusgit.errors import BadInput
 from corpusgit.lineage.effects import find_rows, read_effect_set
-from corpusgit.lineage.graph import Node, Run, upstream
+from corpusgit.lineage.graph import Node, Run, iter_nodes, upstream
 from corpusgit.lineage.record import TableRef
 from corpusgit.lineage.tables import load_table
 from corpusgit.table.hashing import binary_to_lanes
@@ -42,7 +45,7 @@ class Event:
     """One thing that happened to the row: ``source``, ``created``, ``modified``, ``kept`` or ``dropped``."""
 
     kind: str
-    table: TableRef  # the table the row is in after this event (for ``dropped``: the run's input)
+    table: TableRef  # the table the row is in after this event (for ``dropped``: the input it was dropped from)
     row: str  # _cgit_row (hex) after the event; for ``dropped`` the row that was dropped
     run: str | None = None
     operator: str | None = None
@@ -51,6 +54,7 @@ class Event:
     previous: str | None = None  # ``modified``: the row before
     rule: str | None = None  # ``dropped``: the rule that dropped it
     duplicate_of: str | None = None  # ``dropped`` by dedup: the kept row it duplicated
+    duplicate_in: str | None = None  # ... and the input table that held the kept row
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,63 +72,99 @@ class WhyReport:
 
 def why(repo: Repo, path: str, rev: str | None, query: str) -> WhyReport:
     """Where a row came from and what every run above ``path@rev`` did to it."""
-    chain = _chain(upstream(repo, path, rev))
-    target = load_table(repo, chain[0].ref)
-    located = _locate(repo, target, chain[0].ref, query)
-    story = _Story(repo, chain)
+    root = upstream(repo, path, rev)
+    target = load_table(repo, root.ref)
+    located = _locate(repo, target, root.ref, query)
+    story = _Story(repo, root)
     if located is not None:
         row, index = located
-        return WhyReport(path, rev, query, True, index, _hex(row), story.back(0, row))
-    for depth, row in _upstream_starts(repo, chain, target, query):
-        dropped = story.forward(depth, row)
-        if dropped is not None:
-            drop_depth, event, before = dropped
-            return WhyReport(path, rev, query, False, None, event.row, story.back(drop_depth, before) + [event])
-    raise BadInput(
-        f"row {query} is not in {path} and no recorded run above it dropped it",
-        hint="pass the row's _cgit_row (32 hex digits), its key, or an index of a row that exists",
-    )
-
-
-def _upstream_starts(repo: Repo, chain: list[Node], target: TableObject, query: str) -> Iterator[tuple[int, Row]]:
-    """Where to start following a missing row down: a _cgit_row is followed from the top of the
-    chain (runs that never saw it do not mention it); a key from the nearest table holding it."""
+        return WhyReport(path, rev, query, True, index, _hex(row), story.back(root, row))
     wanted = _parse_hash(query)
+    elsewhere: tuple[str, str, str] | None = None
     if wanted is not None:
-        if len(chain) > 1:
-            yield len(chain) - 1, wanted
-        return
-    for depth in range(1, len(chain)):
-        found = _locate(repo, load_table(repo, chain[depth].ref), chain[depth].ref, query, key_columns=target.key)
+        dropped = story.find_drop(story.runs, wanted)
+    else:
+        dropped = None
+        for node, row in _key_upstream(repo, story, target, query):
+            dropped = story.find_drop(story.runs_below(node), row, node)
+            if dropped is not None:
+                break
+            elsewhere = elsewhere or story.kept_elsewhere(node, row)
+    if dropped is not None:
+        holder, event, before = dropped
+        return WhyReport(path, rev, query, False, None, event.row, story.back(holder, before) + [event])
+    hint = "pass the row's _cgit_row (32 hex digits), its key, or an index of a row that exists"
+    if wanted is None and elsewhere is not None:
+        hint = f"it is in {elsewhere[0]}, which {elsewhere[1]} wrote to {elsewhere[2]}, not to {path}"
+    raise BadInput(f"row {query} is not in {path} and no recorded run above it dropped it", hint=hint)
+
+
+def _key_upstream(repo: Repo, story: _Story, target: TableObject, query: str) -> Iterator[tuple[Node, Row]]:
+    """Tables above the target holding the row a key names, nearest first."""
+    for node in story.nodes[1:]:
+        found = _locate(repo, load_table(repo, node.ref), node.ref, query, key_columns=target.key)
         if found is not None:
-            yield depth, found[0]
-            return
-
-
-def _chain(root: Node) -> list[Node]:
-    chain = [root]
-    while chain[-1].run is not None and chain[-1].inputs and all(chain[-1].inputs[0] is not n for n in chain):
-        chain.append(chain[-1].inputs[0])
-    return chain
+            yield node, found[0]
 
 
 class _Story:
-    """Walks one chain of runs; effect sets are loaded once per run."""
+    """The graph above one table, with the row effects and row-hash look-ups a story needs
+    (each effect set is read once, each table's hashes only when a run has several inputs)."""
 
-    def __init__(self, repo: Repo, chain: list[Node]) -> None:
+    def __init__(self, repo: Repo, root: Node) -> None:
         self.repo = repo
-        self.chain = chain
+        self.root = root
+        self.nodes = list(iter_nodes(root))  # nearest first
+        self.readers: dict[int, list[Node]] = {}  # node -> the nodes whose run read it
+        seen: dict[str, Node] = {}
+        for node in self.nodes:
+            if node.run is not None and node.run.id not in seen:
+                seen[node.run.id] = node
+            for child in node.inputs:
+                self.readers.setdefault(id(child), []).append(node)
+        self.runs = list(reversed(seen.values()))  # one output node per run, farthest run first
         self._sets: dict[tuple[str, str], np.ndarray] = {}
+        self._holds: dict[tuple[str, Row], bool] = {}
 
     def effects(self, run: Run, kind: str) -> np.ndarray:
         if (run.id, kind) not in self._sets:
             self._sets[(run.id, kind)] = read_effect_set(self.repo.store, run.record.effects.get(kind), kind, f"lineage {run.id[:12]}")
         return self._sets[(run.id, kind)]
 
-    def back(self, depth: int, row: Row) -> list[Event]:
-        """Events from the source down to ``chain[depth]``, for a row present there."""
+    def holds(self, node: Node, row: Row) -> bool:
+        """Whether ``node``'s table has ``row`` (streams its row hashes only)."""
+        key = (node.ref.table, row)
+        if key not in self._holds:
+            table = load_table(self.repo, node.ref)
+            self._holds[key] = any(
+                len(_match_hash(*binary_to_lanes(batch.column(ROW_HASH_COLUMN)), row))
+                for batch in read_table(self.repo.store, table, [], with_row_hash=True, needed_by=node.ref.path)
+            )
+        return self._holds[key]
+
+    def holder(self, made: Node, row: Row, first: Node | None = None) -> Node | None:
+        """The input of the run that made ``made`` holding ``row``: ``first`` or the input
+        aligned with ``made`` is tried first; with one input, no table is read."""
+        inputs = made.inputs
+        if len(inputs) == 1:
+            return inputs[0]
+        assert made.run is not None
+        outputs = made.run.record.outputs
+        aligned = [inputs[i] for i, o in enumerate(outputs) if i < len(inputs) and (o.path, o.table) == (made.ref.path, made.ref.table)]
+        tried: set[int] = set()
+        for node in [*([first] if first is not None and any(first is i for i in inputs) else []), *aligned, *inputs]:
+            if id(node) not in tried:
+                tried.add(id(node))
+                if self.holds(node, row):
+                    return node
+        return None
+
+    def back(self, node: Node, row: Row) -> list[Event]:
+        """Events from the source down to ``node``, for a row present there."""
         events: list[Event] = []
-        for node in self.chain[depth:]:
+        visited: set[int] = set()
+        while id(node) not in visited:
+            visited.add(id(node))
             run = node.run
             if run is None:
                 events.append(Event("source", node.ref, _hex(row), commit=node.ref.commit))
@@ -141,30 +181,71 @@ class _Story:
                 row = before
             else:
                 events.append(self._event("kept", node.ref, row, run))
+            if not node.inputs:
+                break
+            node = self.holder(node, row) or node.inputs[0]
         return list(reversed(events))
 
-    def forward(self, depth: int, row: Row) -> tuple[int, Event, Row] | None:
-        """Follow a row present in ``chain[depth]`` down the runs until one drops it:
-        (depth of the dropping run's input, the drop event, the row as that input held it)."""
-        for d in range(depth - 1, -1, -1):
-            run = self.chain[d].run
-            assert run is not None
-            dropped = find_rows(self.effects(run, "dropped"), *row)
-            if len(dropped):
-                rec = self.effects(run, "dropped")[dropped[0]]
-                rule = int(rec["rule"])
-                dup = (int(rec["dup_hi"]), int(rec["dup_lo"]))
-                event = self._event(
-                    "dropped", self.chain[d + 1].ref, row, run,
-                    rule=run.record.rules[rule] if 0 <= rule < len(run.record.rules) else None,
-                    duplicate_of=_hex(dup) if dup != (0, 0) else None,
-                )
-                return d + 1, event, row
-            modified = find_rows(self.effects(run, "modified"), *row)
-            if len(modified):
-                rec = self.effects(run, "modified")[modified[0]]
-                row = (int(rec["new_hi"]), int(rec["new_lo"]))
+    def runs_below(self, node: Node) -> list[Node]:
+        """Output nodes (one per run) of the runs between ``node`` and the root, farthest first."""
+        below: set[str] = set()
+        stack = [node]
+        reached: set[int] = set()
+        while stack:
+            current = stack.pop()
+            for reader in self.readers.get(id(current), []):
+                if id(reader) not in reached:
+                    reached.add(id(reader))
+                    assert reader.run is not None
+                    below.add(reader.run.id)
+                    stack.append(reader)
+        return [n for n in self.runs if n.run is not None and n.run.id in below]
+
+    def find_drop(self, runs: list[Node], row: Row, start: Node | None = None) -> tuple[Node, Event, Row] | None:
+        """The run among ``runs`` that dropped ``row``, or a row it was modified into:
+        (the input holding it, the drop event, the row as that input held it)."""
+        rows = [row]
+        for current in rows:
+            for made in runs:
+                run = made.run
+                assert run is not None
+                dropped = find_rows(self.effects(run, "dropped"), *current)
+                if len(dropped) and made.inputs:
+                    holder = self.holder(made, current, start) or made.inputs[0]
+                    return holder, self._drop_event(made, holder, current, self.effects(run, "dropped")[dropped[0]]), current
+                for i in find_rows(self.effects(run, "modified"), *current).tolist():
+                    rec = self.effects(run, "modified")[i]
+                    new = (int(rec["new_hi"]), int(rec["new_lo"]))
+                    if new not in rows:
+                        rows.append(new)
         return None
+
+    def kept_elsewhere(self, node: Node, row: Row) -> tuple[str, str, str] | None:
+        """(input, operator, output) when a run read ``row`` in ``node`` and wrote it to another
+        table than the root (a shard of a dataset run), for the hint of a row that is elsewhere."""
+        for reader in self.readers.get(id(node), []):
+            assert reader.run is not None
+            record = reader.run.record
+            for ref, out in zip(record.inputs, record.outputs):
+                if (ref.path, ref.table) == (node.ref.path, node.ref.table) and out.path != self.root.ref.path:
+                    return node.ref.path, f"{record.operator.name} run {reader.run.id[:12]}", out.path
+        return None
+
+    def _drop_event(self, made: Node, holder: Node, row: Row, rec: np.void) -> Event:
+        run = made.run
+        assert run is not None
+        rule = int(rec["rule"])
+        dup = (int(rec["dup_hi"]), int(rec["dup_lo"]))
+        kept_in = None
+        if dup != (0, 0):
+            keeper = holder if len(made.inputs) == 1 else self.holder(made, dup, holder)
+            kept_in = keeper.ref.path if keeper is not None else None
+        return self._event(
+            "dropped", holder.ref, row, run,
+            rule=run.record.rules[rule] if 0 <= rule < len(run.record.rules) else None,
+            duplicate_of=_hex(dup) if dup != (0, 0) else None,
+            duplicate_in=kept_in,
+        )
 
     @staticmethod
     def _event(kind: str, table: TableRef, row: Row, run: Run, **extra: str | None) -> Event:

@@ -6,16 +6,21 @@ the input hash plus the hash change of the columns it touched (row hashes are su
 per-column cell hashes), so a map that adds one integer column costs one vectorised pass, not a
 re-hash of the documents. Any exception an operator raises is re-raised as ``OperatorFailed``
 naming the operator, the batch and its row range; the caller has staged nothing yet.
+
+A run covers one table or a dataset of several (``execute_shards``). The shards form one
+stream: a global operator observes every shard, prepares once, then applies shard by shard;
+``RowIds.start`` counts rows across the whole stream, so "the first occurrence" means the first
+in shard order. Each shard's output goes to its own sink, so outputs line up with inputs.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -32,6 +37,27 @@ Source = Callable[[], pa.RecordBatchReader]  # opens the input (with _cgit_row);
 Sink = Callable[[pa.RecordBatch], None]
 
 
+class ShardSink(Protocol):
+    """Where one shard's output goes: batches in order, then ``close`` with the run's output schema.
+
+    ``close`` is called once per shard, also for a shard whose output is empty (its file still
+    gets the schema every other shard has).
+    """
+
+    def write(self, batch: pa.RecordBatch) -> None: ...
+
+    def close(self, schema: pa.Schema) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Shard:
+    """One input table of a run: ``label`` names it in error messages (its path)."""
+
+    label: str
+    source: Source
+    sink: ShardSink
+
+
 @dataclass
 class Execution:
     """What one run did: counts, timing, per-rule drops, operator counts and row effects."""
@@ -43,6 +69,7 @@ class Execution:
     by_rule: Counter[str] = field(default_factory=Counter)
     effects: RowEffects | None = None
     schema: pa.Schema | None = None
+    shard_rows_out: list[int] = field(default_factory=list)  # rows written per shard, in shard order
 
     def stats(self, op: Operator[Any]) -> dict[str, Any]:
         """The stats a lineage record keeps (counts per rule and per operator counter, rows/s)."""
@@ -65,19 +92,41 @@ def passes(op: Operator[Any]) -> int:
     return 2 if isinstance(op, GlobalOperator) else 1
 
 
+class _CallSink:
+    """A plain callable as a shard sink; the caller closes its own writer (``execute``)."""
+
+    def __init__(self, sink: Sink) -> None:
+        self._sink = sink
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        self._sink(batch)
+
+    def close(self, schema: pa.Schema) -> None:
+        return None
+
+
 def execute(op: Operator[Any], source: Source, sink: Sink, task: Task | None = None, label: str = "input") -> Execution:
-    """Run ``op`` over ``source``; output batches go to ``sink`` in input order."""
-    run = _Run(op, sink, task, label)
+    """Run ``op`` over one table; output batches go to ``sink`` in input order."""
+    return execute_shards(op, [Shard(label, source, _CallSink(sink))], task)
+
+
+def execute_shards(op: Operator[Any], shards: Sequence[Shard], task: Task | None = None) -> Execution:
+    """Run ``op`` over the shards of a dataset, in the given order, as one stream of rows.
+
+    A global operator observes every shard before it applies to any; filters and maps go shard
+    by shard with the same operator instance. One batch is in memory at a time.
+    """
+    if not shards:
+        raise ValueError("execute_shards needs at least one shard")
+    run = _Run(op, task)
     started = time.perf_counter()
     if isinstance(op, GlobalOperator):
-        for batch, rows in run.batches(source()):
-            run.guard(rows, partial(op.observe, batch, rows))
+        run.start_pass()
+        for shard in shards:
+            for batch, rows in run.batches(shard):
+                run.guard(rows, partial(op.observe, batch, rows))
         run.guard(None, op.prepare)
-    reader = source()
-    for batch, rows in run.batches(reader):
-        run.step(batch, rows)
-    if run.out_schema is None:
-        run.out_schema = run.empty_schema(reader.schema)
+    run.apply_pass(shards)
     run.result.seconds = time.perf_counter() - started
     run.result.effects = run.effects.build()
     run.result.schema = run.out_schema
@@ -85,25 +134,56 @@ def execute(op: Operator[Any], source: Source, sink: Sink, task: Task | None = N
 
 
 class _Run:
-    def __init__(self, op: Operator[Any], sink: Sink, task: Task | None, label: str) -> None:
+    def __init__(self, op: Operator[Any], task: Task | None) -> None:
         self.op = op
-        self.sink = sink
         self.task = task
-        self.label = label
+        self.label = "input"
         self.result = Execution()
         self.effects = EffectsBuilder()
         self.out_schema: pa.Schema | None = None
+        self.reader_schema: pa.Schema | None = None
         self.batch_no = 0
+        self.position = 0  # rows of the pass so far, across shards: what RowIds.start counts
+        self.shard_start = 0  # ... where the current shard began (error messages count per shard)
 
-    def batches(self, reader: pa.RecordBatchReader) -> Iterator[tuple[pa.RecordBatch, RowIds]]:
-        """(batch without _cgit_row, its RowIds), numbering batches for error messages."""
-        start = 0
+    def start_pass(self) -> None:
+        self.position = 0
+
+    def apply_pass(self, shards: Sequence[Shard]) -> None:
+        """The final pass: apply to every batch; each shard's sink is closed once the output
+        schema is known (a shard that wrote nothing gets it from a later shard, or from
+        ``empty_schema`` when every output is empty)."""
+        self.start_pass()
+        waiting: list[ShardSink] = []
+        for shard in shards:
+            rows_before = self.result.rows_out
+            for batch, rows in self.batches(shard):
+                self.step(batch, rows, shard.sink)
+            self.result.shard_rows_out.append(self.result.rows_out - rows_before)
+            waiting.append(shard.sink)
+            if self.out_schema is not None:
+                for sink in waiting:
+                    sink.close(self.out_schema)
+                waiting.clear()
+        if self.out_schema is None:
+            assert self.reader_schema is not None
+            self.out_schema = self.empty_schema(self.reader_schema)
+        for sink in waiting:
+            sink.close(self.out_schema)
+
+    def batches(self, shard: Shard) -> Iterator[tuple[pa.RecordBatch, RowIds]]:
+        """(batch without _cgit_row, its RowIds) of one shard, numbering batches for error messages."""
+        self.label = shard.label
+        self.shard_start = self.position
+        self.batch_no = 0
+        reader = shard.source()
+        self.reader_schema = reader.schema
         for number, batch in enumerate(reader):
             self.batch_no = number
             hi, lo = binary_to_lanes(batch.column(ROW_HASH_COLUMN))
             data = batch.drop_columns([ROW_HASH_COLUMN])
-            yield data, RowIds(hi, lo, start)
-            start += batch.num_rows
+            yield data, RowIds(hi, lo, self.position)
+            self.position += batch.num_rows
             if self.task is not None:
                 self.task.advance(batch.num_rows)
 
@@ -117,8 +197,9 @@ class _Run:
             raise self.failure(rows, f"{type(exc).__name__}: {exc}") from exc
 
     def failure(self, rows: RowIds | None, why: str) -> OperatorFailed:
+        first = rows.start - self.shard_start if rows is not None else 0
         where = (
-            f"batch {self.batch_no} (rows {rows.start:,}-{rows.start + len(rows) - 1:,} of {self.label})"
+            f"batch {self.batch_no} (rows {first:,}-{first + len(rows) - 1:,} of {self.label})"
             if rows is not None and len(rows)
             else f"batch {self.batch_no} of {self.label}" if rows is not None else "between its passes"
         )
@@ -127,17 +208,17 @@ class _Run:
             hint="nothing was staged; fix the operator or its config (--debug shows the traceback)",
         )
 
-    def step(self, batch: pa.RecordBatch, rows: RowIds) -> None:
-        """One batch of the final pass: apply, check the result, record effects, emit."""
+    def step(self, batch: pa.RecordBatch, rows: RowIds, sink: ShardSink) -> None:
+        """One batch of the final pass: apply, check the result, record effects, emit to ``sink``."""
         self.result.batches += 1
         self.result.rows_in += batch.num_rows
         out = self.guard(rows, partial(self.op.apply, batch, rows))
         if self.op.kind == MAP:
-            self._map(batch, rows, out)
+            self._map(batch, rows, out, sink)
         else:
-            self._filter(batch, rows, out)
+            self._filter(batch, rows, out, sink)
 
-    def _filter(self, batch: pa.RecordBatch, rows: RowIds, out: Any) -> None:
+    def _filter(self, batch: pa.RecordBatch, rows: RowIds, out: Any, sink: ShardSink) -> None:
         verdict = out if isinstance(out, Verdict) else Verdict(np.asarray(out, dtype=bool))
         keep = np.asarray(verdict.keep, dtype=bool)
         if keep.shape != (batch.num_rows,):
@@ -149,9 +230,9 @@ class _Run:
         codes, counts = np.unique(rule[drop], return_counts=True)
         for code, count in zip(codes.tolist(), counts.tolist()):
             self.result.by_rule[self.op.rules[code] if 0 <= code < len(self.op.rules) else "unnamed"] += count
-        self._emit(batch.filter(pa.array(keep)) if drop.any() else batch, rows)
+        self._emit(batch.filter(pa.array(keep)) if drop.any() else batch, rows, sink)
 
-    def _map(self, batch: pa.RecordBatch, rows: RowIds, out: Any) -> None:
+    def _map(self, batch: pa.RecordBatch, rows: RowIds, out: Any, sink: ShardSink) -> None:
         derived = out if isinstance(out, Derived) else None
         result = derived.batch if derived is not None else out
         if not isinstance(result, pa.RecordBatch):
@@ -179,16 +260,16 @@ class _Run:
             zeros = np.zeros(int(orphan.sum()), np.uint64)
             self.effects.dropped(rows.hi[orphan], rows.lo[orphan], np.full(len(zeros), NO_RULE, np.int32), zeros, zeros)
             self.result.by_rule["unnamed"] += len(zeros)
-        self._emit(result, rows)
+        self._emit(result, rows, sink)
 
-    def _emit(self, out: pa.RecordBatch, rows: RowIds) -> None:
+    def _emit(self, out: pa.RecordBatch, rows: RowIds, sink: ShardSink) -> None:
         if self.out_schema is None:
             self.out_schema = out.schema
         elif out.schema != self.out_schema:
             raise self.failure(rows, f"changed its output schema between batches ({self.out_schema} -> {out.schema})")
         self.result.rows_out += out.num_rows
         if out.num_rows:
-            self.sink(out)
+            sink.write(out)
 
     def empty_schema(self, schema: pa.Schema) -> pa.Schema:
         """Output schema of a run over no rows: a map shows it on an empty batch."""

@@ -7,8 +7,9 @@ import json
 from typing import Any
 
 import attr
+import pyarrow as pa
 import pytest
-from lineagehelp import RAW, Cli
+from lineagehelp import RAW, Cli, realtext
 from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
 from openlineage.client.facet_v2 import RunFacet, dataset_version_dataset
 from openlineage.client.serde import Serde
@@ -95,3 +96,21 @@ def test_events_validate_and_round_trip(corpus_repo: Repo, cli: Cli) -> None:
         to_model(broken)
     config = last["run"]["facets"][OPERATOR_FACET]["config"]
     assert config["min_chars"] == 300 and last["run"]["facets"][OPERATOR_FACET]["kind"] == "filter"
+
+
+def test_a_dataset_run_is_one_event_pair_listing_every_shard(corpus_repo: Repo, cli: Cli, write_parquet: Any) -> None:
+    table = realtext.corpus_table()
+    write_parquet("data/raw/zz-more.parquet", table.slice(0, 3).set_column(0, "id", pa.array([900, 901, 902], pa.int64())))
+    corpus_repo.add(["data/raw/zz-more.parquet"])
+    corpus_repo.commit("a second shard, repeating three documents")
+    cli("run", "dedup-exact", "-i", "data/raw", "-o", "data/dedup", "--commit", "-q")
+    events = json.loads(cli("lineage", "data/dedup/zz-more.parquet", "--openlineage").stdout)
+    assert [e["eventType"] for e in events] == ["START", "COMPLETE"]
+    for event in events:
+        assert _drop_empty(Serde.to_dict(to_model(event))) == _drop_empty(event)
+        assert event["job"]["name"] == "data/dedup/:dedup-exact"
+        assert [d["name"] for d in event["inputs"]] == [RAW, "data/raw/zz-more.parquet"]
+        assert [d["name"] for d in event["outputs"]] == ["data/dedup/web.parquet", "data/dedup/zz-more.parquet"]
+    index = corpus_repo.read_index().entries
+    assert [d["facets"]["version"]["datasetVersion"] for d in events[1]["outputs"]] == [index[d["name"]].id for d in events[1]["outputs"]]
+    assert index["data/dedup/zz-more.parquet"].rows == 0  # every document repeated one in the first shard
