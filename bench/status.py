@@ -3,9 +3,11 @@
 Why: status runs constantly (prompts, editors, CI), so on an unchanged tree it must answer
 from the stat cache without reading any file. It is compared with `git status` on the very
 same tree in the same run, which is what users will compare it with. Times include process
-start-up, which is reported separately because a Python CLI pays for it on every call.
+start-up, which is reported separately because a Python CLI pays for it on every call: the bare
+interpreter, and `cgit --help`, which loads the typer app that `cgit status` skips.
 
-Run: python bench/status.py [--quick | --files N] [--json results.json] [--keep]
+Run: python bench/status.py [--quick | --files N | --tree DIR] [--json results.json] [--keep]
+(--keep leaves the tree behind; --tree times such a tree again without rebuilding it.)
 """
 
 from __future__ import annotations
@@ -85,19 +87,29 @@ def commit_with_git(tree: Path) -> None:
     git("commit", "-q", "-m", "v0")
 
 
-def measure(tree: Path, files: int, console: Console) -> list[Timing]:
-    """Build and commit the tree, then time the no-op status commands."""
+def build(tree: Path, files: int, console: Console) -> None:
+    """Write the files and commit them with cgit."""
     write_small_files(tree / "data", files)
     cgit = Cgit(tree, tuple(cgit_command()))
     cgit.run("init")
     seconds = cgit.add_commit("v0")
     console.print(f"{files:,} files: cgit add+commit took {seconds:.1f} s")
-    best, median, _ = best_of([*cgit.command, "--help"], tree)
-    timings = [Timing("cgit --help (start-up only)", best, median, True)]
-    best, median, output = best_of([*cgit.command, "status"], tree)
+
+
+def measure(tree: Path) -> list[Timing]:
+    """Time the no-op status commands (and start-up alone) on a built tree."""
+    command = cgit_command()
+    best, median, _ = best_of([sys.executable, "-c", "pass"], tree)
+    timings = [Timing("python -c pass (interpreter only)", best, median, True)]
+    best, median, _ = best_of([*command, "--help"], tree)
+    timings.append(Timing("cgit --help (typer app start-up)", best, median, True))
+    best, median, output = best_of([*command, "status"], tree)
     timings.append(Timing("cgit status", best, median, "working tree clean" in output))
+    best, median, output = best_of([*command, "status", "--json"], tree)
+    timings.append(Timing("cgit status --json", best, median, json.loads(output)["clean"] is True))
     if shutil.which("git"):
-        commit_with_git(tree)
+        if not (tree / ".git").exists():
+            commit_with_git(tree)
         best, median, output = best_of(["git", "status"], tree)
         timings.append(Timing("git status", best, median, "working tree clean" in output))
     return timings
@@ -130,18 +142,21 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_FILES:,} files instead")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
     parser.add_argument("--keep", action="store_true", help="keep the work tree for inspection")
+    parser.add_argument("--tree", type=Path, help="time a tree kept by an earlier --keep run instead")
     args = parser.parse_args()
     console = Console(markup=False, width=None if sys.stdout.isatty() else REPORT_WIDTH)
-    tree = Path(tempfile.mkdtemp(prefix="cgit-bench-status-"))
+    tree = args.tree.resolve() if args.tree else Path(tempfile.mkdtemp(prefix="cgit-bench-status-"))
     try:
-        timings = measure(tree, QUICK_FILES if args.quick else args.files, console)
+        if not args.tree:
+            build(tree, QUICK_FILES if args.quick else args.files, console)
+        timings = measure(tree)
     except BenchError as error:
         console.print(f"error: {error}", style="red")
         return 2
     finally:
-        if args.keep:
+        if args.keep and not args.tree:
             console.print(f"work tree kept in {tree}")
-        else:
+        elif not args.tree:
             shutil.rmtree(tree, ignore_errors=True)
     passed = render(timings, console)
     if args.json:

@@ -6,14 +6,14 @@ from __future__ import annotations
 import os
 import posixpath
 import stat as statmod
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from corpusgit.errors import BadInput
 from corpusgit.ignore import IgnoreRules
-from corpusgit.index import Index
+from corpusgit.index import ROW_ID, entry_from_row, read_index_rows, row_matches
 from corpusgit.objects import TABLE, read_commit_tree
 from corpusgit.store.atomic import is_temp_name
 from corpusgit.store.canonical import ObjectId
@@ -73,15 +73,20 @@ def under(path: str, base: str) -> bool:
 
 
 def status(repo: Repo) -> Status:
-    """Staged (index vs HEAD), unstaged (work tree vs index) and untracked files."""
-    index = repo.read_index()
+    """Staged (index vs HEAD), unstaged (work tree vs index) and untracked files.
+
+    Compares the index's stored rows and builds entries only for paths that differ, and sorts
+    only those: on an unchanged tree the cost is reading the index and HEAD's tree and one
+    ``lstat`` per file.
+    """
+    rows = read_index_rows(repo.cgit / "index")
     head = repo.refs.head_commit()
     head_entries = read_commit_tree(repo.store, head, check_paths=False).entries if head else {}
+    differing = [p for p, row in rows.items() if (h := head_entries.get(p)) is None or h.id != row[ROW_ID]]
+    differing += [p for p in head_entries if p not in rows]
     staged: list[FileChange] = []
-    for path in sorted(set(head_entries) | set(index.entries)):
-        h, i = head_entries.get(path), index.entries.get(path)
-        if h is not None and i is not None and h.id == i.id:
-            continue
+    for path in sorted(differing):
+        h, i = head_entries.get(path), entry_from_row(rows[path]) if path in rows else None
         if h is None and i is not None:
             staged.append(FileChange(path, "added", i.kind, None, i.rows if i.rows >= 0 else None))
         elif i is None and h is not None:
@@ -91,13 +96,14 @@ def status(repo: Repo) -> Status:
     ignore = IgnoreRules.load(repo.root)
     seen = dict(scan(repo.root, "", ignore))
     unstaged = []
-    for path, entry in sorted(index.entries.items()):
+    for path, row in rows.items():
         st = seen.get(path)
         if st is None:
-            unstaged.append(FileChange(path, "deleted", entry.kind))
-        elif not entry.matches(st):
-            unstaged.append(FileChange(path, "modified", entry.kind))
-    untracked = _collapse_untracked(sorted(p for p in seen if p not in index.entries), index)
+            unstaged.append(FileChange(path, "deleted", entry_from_row(row).kind))
+        elif not row_matches(row, st):
+            unstaged.append(FileChange(path, "modified", entry_from_row(row).kind))
+    unstaged.sort(key=lambda change: change.path)
+    untracked = _collapse_untracked(sorted(p for p in seen if p not in rows), rows)
     from corpusgit.merge.state import read_state
 
     state = read_state(repo.cgit)
@@ -112,13 +118,16 @@ def _rows(repo: Repo, kind: str, oid: ObjectId) -> int | None:
     return int(repo.store.get_meta(oid)["num_rows"])
 
 
-def _collapse_untracked(paths: list[str], index: Index) -> list[str]:
+def _collapse_untracked(paths: list[str], tracked: Iterable[str]) -> list[str]:
     """Show a wholly untracked directory once (``data/new/``), as git does."""
-    tracked_dirs = set()
-    for p in index.entries:
-        parts = p.split("/")
-        for i in range(1, len(parts)):
-            tracked_dirs.add("/".join(parts[:i]))
+    if not paths:
+        return []
+    tracked_dirs: set[str] = set()
+    for p in tracked:
+        parent = p.rpartition("/")[0]
+        while parent and parent not in tracked_dirs:  # its ancestors are in already
+            tracked_dirs.add(parent)
+            parent = parent.rpartition("/")[0]
     out: list[str] = []
     for p in paths:
         parts = p.split("/")

@@ -5,28 +5,14 @@ from __future__ import annotations
 from typing import Optional
 
 import typer
-from rich.text import Text
 
 from corpusgit.cli import app
-from corpusgit.cli.render import human_bytes, human_count, out, print_json, progress_for
+from corpusgit.cli.render import human_bytes, out, progress_for
+from corpusgit.cli.status_view import change_line, show_status
 from corpusgit.repo import Repo
-from corpusgit.worktree import FileChange, mv as do_mv, rm as do_rm, status as do_status
+from corpusgit.worktree import mv as do_mv, rm as do_rm
 
-_STYLE = {"added": "green", "modified": "yellow", "deleted": "red"}
-
-
-def _change_line(change: FileChange, indent: str = "  ") -> Text:
-    line = Text(indent)
-    line.append(f"{change.change + ':':<10}", style=_STYLE.get(change.change, ""))
-    line.append(change.path)
-    if change.kind == "table" and (change.rows_before is not None or change.rows_after is not None):
-        before, after = change.rows_before, change.rows_after
-        if before is not None and after is not None:
-            delta = after - before
-            line.append(f"  ({human_count(before)} → {human_count(after)} rows, {delta:+,})", style="dim")
-        else:
-            line.append(f"  ({human_count(after if after is not None else before)} rows)", style="dim")
-    return line
+_change_line = change_line  # history_cmds shows a commit's changes the way status shows them
 
 
 @app.command()
@@ -52,44 +38,7 @@ def status(
     short: bool = typer.Option(False, "--short", "-s", help="One line per file."),
 ) -> None:
     """Show staged, unstaged and untracked files, with row counts for tables."""
-    st = do_status(Repo.open())
-    if json_:
-        print_json({
-            "branch": st.branch, "head": st.head, "staged": st.staged, "unstaged": st.unstaged, "untracked": st.untracked,
-            "operation": st.operation, "conflicts": st.conflicts, "clean": st.clean,
-        })
-        return
-    if short:
-        for c in st.staged:
-            out.print(f"{c.change[0].upper()}  {c.path}")
-        for c in st.unstaged:
-            out.print(f" {c.change[0].upper()} {c.path}")
-        for p in st.untracked:
-            out.print(f"?? {p}")
-        return
-    out.print(f"On branch {st.branch[len('refs/heads/'):]}" if st.branch else f"HEAD detached at {(st.head or '')[:12]}")
-    if st.head is None:
-        out.print("No commits yet")
-    if st.operation:
-        out.print(f"You are in the middle of a {st.operation}.", style="yellow")
-    if st.conflicts:
-        out.print("\nUnresolved conflicts:  (see 'cgit conflicts'; settle with 'cgit resolve <path> --ours|--theirs|--union')")
-        for p in st.conflicts:
-            out.print(Text("    both changed: " + p, style="red"))
-    if st.staged:
-        out.print("\nChanges to be committed:")
-        for c in st.staged:
-            out.print(_change_line(c, "    "))
-    if st.unstaged:
-        out.print("\nChanges not staged for commit:  (use 'cgit add <path>' to stage)")
-        for c in st.unstaged:
-            out.print(_change_line(c, "    "))
-    if st.untracked:
-        out.print("\nUntracked files:  (use 'cgit add <path>' to track)")
-        for p in st.untracked:
-            out.print(Text("    " + p, style="red"))
-    if st.clean:
-        out.print("nothing to commit, working tree clean")
+    show_status(json_, short)
 
 
 @app.command()
