@@ -119,7 +119,10 @@ def check(
     if report.blocked:
         from corpusgit.quality.report import ChecksFailed
 
-        raise ChecksFailed(report, blocking=False)
+        failed = ChecksFailed(report, blocking=False)
+        if json_:
+            failed.hint = "the report above lists the offending rows of each failed check; fix them, or change the thresholds in cgit.toml"
+        raise failed
 
 
 @app.command()
