@@ -17,6 +17,9 @@ import pytest
 
 from corpusgit import Repo
 
+# Shared helper modules assert like tests do: show the values on failure (rewritten at import).
+pytest.register_assert_rewrite("clirun")
+
 _WORDS = (
     "the of and to in is that for it as was with be by on not he this are or his from at which but "
     "have an they you were her she there been one all we their has would when if so no will more "

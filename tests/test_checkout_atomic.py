@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import resource
 import shutil
 import signal
@@ -22,11 +21,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from typer.testing import CliRunner, Result
+from clirun import RepoSnapshot, assert_error_report, cgit, cgit_fails, snapshot
+from smallcorpus import corpus_table
 
 from corpusgit import Repo
 from corpusgit.checkout import JOURNAL, checkout
-from corpusgit.cli import app
 from corpusgit.objects import read_commit_tree
 from corpusgit.refs import HEADS
 from corpusgit.store.atomic import is_temp_name
@@ -39,55 +38,12 @@ OTHER_TABLES = ["data/code/part-0.parquet", "data/web/part-0.parquet", "data/web
 DAMAGED = OTHER_TABLES[1]
 
 
-def corpus_table(rows: int, seed: int) -> pa.Table:
-    """Document-like rows (ids unique per seed, ~100-600 byte texts); deterministic."""
-    rng = random.Random(seed)
-    words = "data model token corpus filter shard version row chunk train mix quality dedup the of and".split()
-    ids = range(seed * 1_000_000, seed * 1_000_000 + rows)
-    texts = [f"doc {i}: " + " ".join(rng.choice(words) for _ in range(rng.randint(15, 100))) for i in ids]
-    return pa.table({"id": pa.array(ids, pa.int64()), "text": texts, "score": [rng.random() for _ in ids]})
-
-
 def write_table(root: Path, rel: str, table: pa.Table) -> None:
     """Written aside and renamed in, so every version is a new inode (as real tools do)."""
     path = root / rel
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, path.with_name("incoming.parquet.part"))
     os.replace(path.with_name("incoming.parquet.part"), path)
-
-
-def cgit(*args: str) -> Result:
-    result = CliRunner().invoke(app, list(args))
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise AssertionError(f"cgit {' '.join(args)} crashed: {result.exception!r}") from result.exception
-    return result
-
-
-@dataclass(frozen=True)
-class State:
-    """Everything a failed checkout must leave alone, by value."""
-
-    files: dict[str, tuple[bytes, int]]  # work-tree path -> (content, mode)
-    dirs: frozenset[str]
-    index: bytes
-    head: bytes
-    logs: dict[str, bytes]
-
-
-def snapshot(root: Path) -> State:
-    files: dict[str, tuple[bytes, int]] = {}
-    dirs: set[str] = set()
-    for path in root.rglob("*"):
-        rel = path.relative_to(root).as_posix()
-        if rel.split("/")[0] == ".cgit":
-            continue
-        if path.is_dir():
-            dirs.add(rel)
-        else:
-            files[rel] = (path.read_bytes(), path.stat().st_mode & 0o777)
-    cgit_dir = root / ".cgit"
-    logs = {p.relative_to(cgit_dir).as_posix(): p.read_bytes() for p in (cgit_dir / "logs").rglob("*") if p.is_file()}
-    return State(files, frozenset(dirs), (cgit_dir / "index").read_bytes(), (cgit_dir / "HEAD").read_bytes(), logs)
 
 
 def copy_repo(src: Path, dst: Path) -> Path:
@@ -111,8 +67,8 @@ def temp_files(root: Path) -> list[str]:
 @dataclass(frozen=True)
 class Template:
     root: Path
-    main: State  # the work tree on main
-    other: State  # the work tree after an uninterrupted switch to 'other'
+    main: RepoSnapshot  # the repository on main
+    other: RepoSnapshot  # the repository after an uninterrupted switch to 'other'
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +89,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
         (repo.root / "assets/vocab.bin").write_bytes(os.urandom(50_000))
         repo.add(["."])
         repo.commit("v1")
-        assert cgit("switch", "-c", "other").exit_code == 0
+        cgit("switch", "-c", "other")
         write_table(repo.root, OTHER_TABLES[0], corpus_table(500, 9))
         for i in range(3):
             write_table(repo.root, f"data/web/part-{i}.parquet", corpus_table(3000, 10 + i))
@@ -142,11 +98,11 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
         (repo.root / "assets").rmdir()
         repo.add(["."])
         repo.commit("v2")
-        assert cgit("switch", "main").exit_code == 0
+        cgit("switch", "main")
         main = snapshot(repo.root)
         probe = copy_repo(repo.root, base / "probe")
         mp.chdir(probe)
-        assert cgit("switch", "other").exit_code == 0
+        cgit("switch", "other")
         other = snapshot(probe)
         shutil.rmtree(probe)
     assert set(other.files) == {"README.md", *OTHER_TABLES}
@@ -182,18 +138,15 @@ def damage_second_table(repo: Repo, how: str) -> str:
     return chunk
 
 
-def assert_refused_unchanged(repo: Repo, before: State, args: tuple[str, ...], *needles: str) -> str:
-    result = cgit(*args)
-    assert result.exit_code != 0, result.output
-    lines = result.stderr.rstrip("\n").split("\n")
-    assert len(lines) == 2 and lines[0].startswith("error: ") and lines[1].startswith("hint: "), result.stderr
+def assert_refused_unchanged(repo: Repo, before: RepoSnapshot, args: tuple[str, ...], *needles: str) -> str:
+    error, hint = cgit_fails(*args)
     for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
-    assert "left as they were" in lines[1] or "nothing was changed" in lines[1], lines[1]
+        assert needle in error, (needle, error)
+    assert "left as they were" in hint or "nothing was changed" in hint, hint
     assert snapshot(repo.root) == before
     assert temp_files(repo.root) == []
     assert not (repo.cgit / JOURNAL).exists()
-    return lines[0]
+    return error
 
 
 @pytest.mark.parametrize("how", ["bit-flip", "missing"])
@@ -216,21 +169,21 @@ def test_damaged_chunk_mid_restore_changes_nothing(work: Repo) -> None:
 def test_failure_after_the_renames_puts_every_old_file_back(work: Repo, template: Template) -> None:
     """HEAD is locked by a live process: the files are already renamed into place when moving
     HEAD fails, and all of them must go back (same bytes, same inodes, so the stat cache holds)."""
+    (work.cgit / "HEAD.lock").write_text(f"{os.getpid()} {socket.gethostname()}\n")
     before = snapshot(work.root)
     inodes = {p: (work.root / p).stat().st_ino for p in before.files}
-    (work.cgit / "HEAD.lock").write_text(f"{os.getpid()} {socket.gethostname()}\n")
     assert_refused_unchanged(work, before, ("switch", "other"), "HEAD is locked")
     assert {p: (work.root / p).stat().st_ino for p in before.files} == inodes
     (work.cgit / "HEAD.lock").unlink()
     assert work.status().clean
-    assert cgit("switch", "other").exit_code == 0
+    cgit("switch", "other")
     assert snapshot(work.root).files == template.other.files
 
 
 def test_full_disk_mid_checkout_changes_nothing(work: Repo) -> None:
     """A file-size limit makes the first large table fail to write, as a full disk would."""
     before = snapshot(work.root)
-    sizes = {p: len(template_bytes) for p, (template_bytes, _) in before.files.items()}
+    sizes = {p: (work.root / p).stat().st_size for p in before.files}
     limit = max(sizes.values()) // 2  # small files (README, index, HEAD) fit; a shard does not
 
     def limit_file_size() -> None:
@@ -240,9 +193,9 @@ def test_full_disk_mid_checkout_changes_nothing(work: Repo) -> None:
     proc = subprocess.run([*CGIT, "switch", "other"], cwd=work.root, capture_output=True, text=True, timeout=120,
                           preexec_fn=limit_file_size)
     assert proc.returncode != 0
-    lines = proc.stderr.rstrip("\n").split("\n")
-    assert len(lines) == 2 and lines[0].startswith("error: ") and "data/" in lines[0], proc.stderr
-    assert "left as they were" in lines[1] or "nothing was changed" in lines[1], lines[1]
+    error, hint = assert_error_report(proc.stderr)
+    assert "data/" in error, proc.stderr
+    assert "left as they were" in hint or "nothing was changed" in hint, hint
     assert snapshot(work.root) == before
     assert temp_files(work.root) == [] and not (work.cgit / JOURNAL).exists()
 
@@ -304,7 +257,7 @@ def test_sigkill_while_writing_leaves_the_old_version_and_the_next_checkout_clea
     assert index_tree(state.index) == index_tree(template.main.index) and state.head == template.main.head
     status = status_json(work.root)
     assert status["untracked"] == [] and status["unstaged"] == [] and status["staged"] == [], status
-    assert cgit("switch", "other").exit_code == 0
+    cgit("switch", "other")
     assert temp_files(work.root) == [] and not (work.cgit / JOURNAL).exists()
     assert snapshot(work.root).files == template.other.files
     assert work.status().clean
@@ -313,10 +266,10 @@ def test_sigkill_while_writing_leaves_the_old_version_and_the_next_checkout_clea
 def test_killed_checkout_leftovers_are_removed_by_switching_back_and_by_gc(work: Repo, template: Template) -> None:
     proc, _ = stop_at_fsync(work.root, "SIGKILL", f".{Path(DAMAGED).name}.", "switch", "other")
     assert proc.returncode == -signal.SIGKILL and temp_files(work.root)
-    assert "a checkout was interrupted" in cgit("fsck").stderr
-    assert cgit("gc").exit_code == 0
+    assert "a checkout was interrupted" in cgit("fsck", code=None).stderr
+    cgit("gc")
     assert temp_files(work.root) == [] and not (work.root / "data/code").exists()
-    assert "a checkout was interrupted" not in cgit("fsck").stderr
+    assert "a checkout was interrupted" not in cgit("fsck", code=None).stderr
     assert snapshot(work.root).files == template.main.files and work.status().clean
 
 
@@ -391,14 +344,14 @@ def test_status_does_not_list_temp_files_but_lists_look_alikes(work: Repo) -> No
     (work.root / "data/web/.notes.tmp").write_text("a user's own file\n")
     (work.root / "data/web/part-0.parquet.k2j4x_9a.tmp").write_text("no leading dot: not ours\n")
     assert sorted(work.status().untracked) == ["data/web/.notes.tmp", "data/web/part-0.parquet.k2j4x_9a.tmp"]
-    assert cgit("add", "data").exit_code == 0
+    cgit("add", "data")
     assert "data/web/.part-0.parquet.k2j4x_9a.tmp" not in work.read_index().entries
 
 
 def test_successful_checkout_leaves_no_temp_files_or_journal(work: Repo, template: Template) -> None:
-    assert cgit("checkout", "other").exit_code == 0
+    cgit("checkout", "other")
     assert snapshot(work.root).files == template.other.files and not (work.root / "assets").exists()
-    assert cgit("checkout", "main").exit_code == 0
+    cgit("checkout", "main")
     assert snapshot(work.root).files == template.main.files and not (work.root / "data/code").exists()
     assert temp_files(work.root) == [] and not (work.cgit / JOURNAL).exists()
     assert work.status().clean

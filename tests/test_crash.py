@@ -22,11 +22,11 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from typer.testing import CliRunner
+from clirun import assert_error_report, cgit, cgit_fails, cgit_json
+from smallcorpus import corpus_table
 
 from corpusgit import Repo
 from corpusgit.add import add
-from corpusgit.cli import app
 from corpusgit.fsck import fsck
 from corpusgit.history import commit
 from corpusgit.objects import read_commit
@@ -82,15 +82,6 @@ def write_table(root: Path, rel: str, table: pa.Table) -> None:
     path = root / rel
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, path)
-
-
-def corpus_table(rows: int, seed: int) -> pa.Table:
-    """Document-like rows (ids unique per seed, ~100-600 byte texts); deterministic."""
-    rng = random.Random(seed)
-    words = "data model token corpus filter shard version row chunk train mix quality dedup the of and".split()
-    ids = range(seed * 1_000_000, seed * 1_000_000 + rows)
-    texts = [f"doc {i}: " + " ".join(rng.choice(words) for _ in range(rng.randint(15, 100))) for i in ids]
-    return pa.table({"id": pa.array(ids, pa.int64()), "text": texts, "score": [rng.random() for _ in ids]})
 
 
 AUTHOR_ENV = {"CGIT_AUTHOR_NAME": "Crash Tester", "CGIT_AUTHOR_EMAIL": "crash@example.com"}
@@ -261,29 +252,21 @@ def test_sigkill_at_every_durable_write(scenario: Scenario, tmp_path: Path) -> N
 
 # -- stale and live locks -------------------------------------------------------------------------
 
-def cli(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args))
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
-
-
 @pytest.mark.parametrize("lock", ["index.lock", "refs/heads/main.lock", "HEAD.lock"])
 def test_stale_lock_of_a_dead_process_is_broken(repo: Repo, monkeypatch: pytest.MonkeyPatch, lock: str) -> None:
     monkeypatch.chdir(repo.root)
     (repo.root / "a.txt").write_text("a\n")
-    assert cli("add", "a.txt")[0] == 0
-    assert cli("commit", "-m", "one")[0] == 0
+    cgit("add", "a.txt")
+    cgit("commit", "-m", "one")
     (repo.cgit / lock).write_text(f"{dead_pid()} {socket.gethostname()}\n")
-    assert "lock file" in json.dumps(json.loads(cli("fsck", "--json")[1])["warnings"])
+    assert "lock file" in json.dumps(json.loads(cgit("fsck", "--json", code=None).stdout)["warnings"])
     (repo.root / "b.txt").write_text("b\n")
-    assert cli("add", "b.txt")[0] == 0
-    code, _, err = cli("commit", "-m", "two")
-    assert code == 0, err
-    assert cli("switch", "-c", "other")[0] == 0
+    cgit("add", "b.txt")
+    cgit("commit", "-m", "two")
+    cgit("switch", "-c", "other")
     assert [e.commit.message for e in repo.log()] == ["two\n", "one\n"]
     assert not (repo.cgit / lock).exists()
-    assert json.loads(cli("fsck", "--json")[1])["warnings"] == []
+    assert json.loads(cgit("fsck", "--json", code=None).stdout)["warnings"] == []
 
 
 @pytest.mark.parametrize(
@@ -299,13 +282,12 @@ def test_lock_of_a_live_or_unknown_owner_is_respected(repo: Repo, monkeypatch: p
     (repo.root / "a.txt").write_text("a\n")
     text = owner()
     (repo.cgit / "index.lock").write_text(text + "\n" if text else "")
-    code, _, err = cli("add", "a.txt")
-    lines = err.strip().split("\n")
-    assert code != 0 and len(lines) == 2 and lines[0].startswith("error: index is locked by another cgit process"), err
-    assert lines[1].startswith("hint: ") and "index.lock" in lines[1]
+    error, hint = cgit_fails("add", "a.txt")
+    assert error.startswith("error: index is locked by another cgit process"), error
+    assert "index.lock" in hint, hint
     assert not (repo.cgit / "index").exists() and (repo.cgit / "index.lock").exists()
     (repo.cgit / "index.lock").unlink()  # what the hint says to do once no cgit is running
-    assert cli("add", "a.txt")[0] == 0
+    cgit("add", "a.txt")
 
 
 def test_lock_left_by_a_killed_add_is_broken(scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -320,11 +302,9 @@ def test_lock_left_by_a_killed_add_is_broken(scenario: Scenario, tmp_path: Path,
     wait_until_group_is_gone(proc.pid)
     assert (root / ".cgit/index.lock").exists()
     monkeypatch.chdir(root)
-    code, out, _ = cli("status", "--json")
-    assert code == 0 and json.loads(out)["head"] == scenario.old
-    code, _, err = cli("add", ".")
-    assert code == 0, err
-    assert cli("commit", "-m", MESSAGE)[0] == 0
+    assert cgit_json("status")["head"] == scenario.old
+    cgit("add", ".")
+    cgit("commit", "-m", MESSAGE)
     repo = Repo(root)
     assert read_commit(repo.store, repo.refs.head_commit() or "").tree == scenario.new_tree
     assert not (root / ".cgit/index.lock").exists() and fsck(repo).ok
@@ -370,9 +350,8 @@ def test_racing_commits_on_one_branch_never_lose_a_commit(repo: Repo, tmp_path: 
                 winners.append(name)
                 assert err == "", err
             else:
-                lines = err.strip().split("\n")
-                assert len(lines) == 2 and lines[0].startswith("error: ") and lines[1].startswith("hint: "), err
-                assert "locked by another cgit process" in lines[0] or "moved" in lines[0], err
+                error, _ = assert_error_report(err)
+                assert "locked by another cgit process" in error or "moved" in error, err
                 losers.append(name)
         assert any(w.startswith(f"racer {rnd}-") for w in winners), "someone must win each round"
     print(f"{len(winners)} commits won, {len(losers)} refused cleanly")

@@ -16,10 +16,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pytest
-from typer.testing import CliRunner, Result
+from clirun import cgit, cgit_fails
 
 from corpusgit import Repo
-from corpusgit.cli import app
 from corpusgit.errors import BadInput
 from corpusgit.fsck import fsck
 from corpusgit.gc import parse_expiry
@@ -32,15 +31,6 @@ from corpusgit.table.model import TableObject
 DAY = 86_400
 MAIN_TABLE = "data/web/part-0.parquet"
 SIDE_TABLE = "data/side/part-0.parquet"
-
-
-def cgit(*args: str, code: int | None = 0) -> Result:
-    result = CliRunner().invoke(app, list(args))
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise AssertionError(f"cgit {' '.join(args)} crashed: {result.exception!r}") from result.exception
-    if code is not None:
-        assert result.exit_code == code, f"cgit {' '.join(args)} exited {result.exit_code}\n{result.output}"
-    return result
 
 
 def gc_json(*args: str) -> dict[str, Any]:
@@ -271,7 +261,5 @@ def test_parse_expiry_refuses_what_it_cannot_read(text: str) -> None:
 
 def test_cli_refuses_bad_or_conflicting_options(scene: Scene) -> None:
     for args in (["--prune", "soon"], ["--prune", "now", "--now"], ["--prune", "now", "--grace", "10"]):
-        result = cgit("gc", *args, code=2)
-        lines = result.stderr.strip().split("\n")
-        assert len(lines) == 2 and lines[0].startswith("error: ") and lines[1].startswith("hint: "), result.stderr
+        cgit_fails("gc", *args, code=2)
     assert_freed(scene, False)

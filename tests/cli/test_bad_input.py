@@ -24,9 +24,9 @@ from corpusgit.objects import BLOB, MODE_FILE, Commit, Tree, TreeEntry, read_com
 from corpusgit.refs import HEADS
 
 if TYPE_CHECKING:
-    from conftest import Cli, RepoState  # tests/cli/conftest.py
+    from clirun import Cli, RepoSnapshot
 
-Snapshot = Callable[[], "RepoState"]
+Snapshot = Callable[[], "RepoSnapshot"]
 TABLE_PATH = "data/web/part-0.parquet"
 
 

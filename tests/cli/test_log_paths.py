@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
-from cli_helpers import Cli
+from clirun import Cli
 
 from corpusgit import Repo
 

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
-from cli_helpers import Cli
+from clirun import Cli
 
 from corpusgit import Repo
 

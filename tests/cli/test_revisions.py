@@ -18,7 +18,7 @@ from corpusgit.refs import HEADS
 from corpusgit.store.canonical import canonical_json, object_id
 
 if TYPE_CHECKING:
-    from conftest import Cli  # tests/cli/conftest.py
+    from clirun import Cli
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from cli_helpers import Cli
+from clirun import Cli
 
 from corpusgit import Repo
 

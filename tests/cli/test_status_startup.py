@@ -17,15 +17,15 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import pytest
 import typer.main
+from clirun import assert_error_report
 
-from cli_helpers import assert_error_report
 from corpusgit import Repo
 from corpusgit.cli import _STATUS_FLAGS, _fast_status_args, app
 from corpusgit.cli.status_view import plain_lines, render_status
 from corpusgit.worktree import Status
 
 if TYPE_CHECKING:
-    from conftest import Cli  # tests/cli/conftest.py
+    from clirun import Cli
 
 TIMEOUT = 120  # seconds per run; a run takes well under one, so only a hang reaches it
 STARTUP_HEAVY = {"typer", "click", "pydantic", "rich"}  # the CLI framework: only for other verbs

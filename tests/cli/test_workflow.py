@@ -18,7 +18,7 @@ from corpusgit.objects import BLOB, TABLE, read_commit, read_tree
 from corpusgit.refs import HEADS
 
 if TYPE_CHECKING:
-    from conftest import Cli  # tests/cli/conftest.py
+    from clirun import Cli
 
 SameTable = Callable[[pa.Table, pa.Table], None]
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from lineagehelp import RAW, Cli, realtext
+from clirun import Cli
+from lineagehelp import RAW, realtext
 
 from corpusgit import Repo
 from corpusgit.add import add

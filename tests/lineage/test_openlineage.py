@@ -9,7 +9,8 @@ from typing import Any
 import attr
 import pyarrow as pa
 import pytest
-from lineagehelp import RAW, Cli, realtext
+from clirun import Cli
+from lineagehelp import RAW, realtext
 from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
 from openlineage.client.facet_v2 import RunFacet, dataset_version_dataset
 from openlineage.client.serde import Serde

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lineagehelp import RAW, Cli, realtext, snapshot
+from clirun import Cli, snapshot
+from lineagehelp import RAW, realtext
 
 from corpusgit import Repo
 
@@ -98,11 +99,11 @@ def test_why_bad_rows(cli: Cli, pipeline: dict[str, Any]) -> None:
 
 
 def test_second_run_is_served_from_the_run_cache(corpus_repo: Repo, cli: Cli, pipeline: dict[str, Any]) -> None:
-    before = snapshot(corpus_repo)
+    before = snapshot(corpus_repo.root)
     result = cli("run", "clean.yaml", "-q")
     assert result.stdout.count("cached: same operator, version, config and input as run") == 3
     assert "nothing to commit: every output is already committed as it is" in result.stdout
-    assert snapshot(corpus_repo) == before
+    assert snapshot(corpus_repo.root) == before
 
 
 def test_lineage_formats(corpus_repo: Repo, cli: Cli, pipeline: dict[str, Any]) -> None:
@@ -157,10 +158,10 @@ def test_single_step_cli(corpus_repo: Repo, cli: Cli) -> None:
     ],
 )
 def test_cli_refusals_change_nothing(corpus_repo: Repo, cli: Cli, args: tuple[str, ...], message: str) -> None:
-    before = snapshot(corpus_repo)
+    before = snapshot(corpus_repo.root)
     error, hint = cli.fails(*args)
     assert message in error
-    assert snapshot(corpus_repo) == before
+    assert snapshot(corpus_repo.root) == before
 
 
 def test_bad_pipeline_file(corpus_repo: Repo, cli: Cli) -> None:

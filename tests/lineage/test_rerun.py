@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lineagehelp import RAW, Cli
+from clirun import Cli
+from lineagehelp import RAW
 
 from corpusgit import Repo
 from corpusgit.lineage.rerun import rerun

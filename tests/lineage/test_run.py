@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from lineagehelp import RAW, realtext, snapshot
+from clirun import commit_exploding_operator, snapshot, unchanged
+from lineagehelp import RAW, realtext
 
 from corpusgit import Repo
 from corpusgit.errors import BadInput, CorpusGitError, DirtyWorkTree, RevisionNotFound
@@ -21,22 +22,6 @@ from corpusgit.lineage.run import Step, commit_runs, run_step
 from corpusgit.ops.base import OperatorFailed
 from corpusgit.ops.config import config_hash
 from corpusgit.table.hashing import binary_to_lanes
-
-RAISING_OP = '''
-from corpusgit.ops import MapOperator, NoConfig
-
-
-class Explode(MapOperator[NoConfig]):
-    """Fails on one document, like a tokenizer meeting bad input."""
-
-    name = "explode"
-
-    def apply(self, batch, rows):
-        if 109 in batch.column("id").to_pylist():
-            raise RuntimeError("tokenizer crashed")
-        return batch
-'''
-
 
 def _row_set(repo: Repo, path: str, rev: str = "HEAD") -> set[tuple[int, int]]:
     hi, lo = binary_to_lanes(repo.read_table(rev, path, columns=[], with_row_hash=True).read_all().column("_cgit_row"))
@@ -122,10 +107,8 @@ def test_gc_keeps_linked_records_and_their_row_effects(corpus_repo: Repo) -> Non
 
 
 def _refused(repo: Repo, step: Step, error: type[CorpusGitError], match: str) -> CorpusGitError:
-    before = snapshot(repo)
-    with pytest.raises(error, match=match) as info:
+    with unchanged(repo.root), pytest.raises(error, match=match) as info:
         run_step(repo, step)
-    assert snapshot(repo) == before
     return info.value
 
 
@@ -138,11 +121,7 @@ def test_unknown_operator_and_config_typo_change_nothing(corpus_repo: Repo) -> N
 
 def test_operator_raising_mid_run_stages_nothing(corpus_repo: Repo) -> None:
     repo = corpus_repo
-    (repo.root / "ops").mkdir()
-    (repo.root / "ops/explode.py").write_text(RAISING_OP, encoding="utf-8")
-    (repo.root / "cgit.toml").write_text('[operators]\npaths = ["ops/explode.py"]\n', encoding="utf-8")
-    repo.add(["cgit.toml", "ops"])
-    repo.commit("explode operator")
+    commit_exploding_operator(repo, 109)
     err = _refused(repo, Step("explode", RAW, "data/out/web.parquet", {}), OperatorFailed, "tokenizer crashed")
     assert err.message == "operator 'explode' failed in batch 0 (rows 0-25 of data/raw/web.parquet): RuntimeError: tokenizer crashed"
     assert not (repo.root / "data/out").exists()
@@ -172,10 +151,10 @@ def test_refused_add_puts_the_previous_output_back(corpus_repo: Repo) -> None:
     """annotate adds columns; written next to the raw shard, the dataset's schemas would differ."""
     repo = corpus_repo
     run_step(repo, Step("sample", RAW, "data/raw/sample.parquet", {"fraction": 0.5}))
-    before = snapshot(repo)
+    before = snapshot(repo.root)
     with pytest.raises(BadInput, match="schema differs"):
         run_step(repo, Step("annotate", RAW, "data/raw/sample.parquet", {}))
-    assert snapshot(repo) == before
+    assert snapshot(repo.root) == before
 
 
 def test_input_at_a_revision(corpus_repo: Repo, write_parquet: Any) -> None:

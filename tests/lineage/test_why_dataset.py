@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from clirun import cgit, cgit_json
 from lineagehelp import realtext  # noqa: F401  (registers the corpus module datasethelp imports)
 
 from corpusgit import Repo
@@ -55,7 +56,7 @@ def test_dropped_in_third_shard_as_duplicate_of_a_row_in_the_first(cleaned: dict
         assert (source.kind, source.table.path) == ("source", P2)
         assert (dropped.kind, dropped.operator, dropped.run, dropped.rule) == ("dropped", "dedup-exact", cleaned["dedup-exact"], "duplicate")
         assert dropped.table.path == P2 and dropped.duplicate_of == kept and dropped.duplicate_in == P0
-    text = datasethelp.cgit("why", f"{FINAL}/part-2.parquet", "--row", str(realtext.EXACT_DUP_EN)).stdout
+    text = cgit("why", f"{FINAL}/part-2.parquet", "--row", str(realtext.EXACT_DUP_EN)).stdout
     assert f"from {P2}  rule duplicate  duplicate of {kept} in {P0}" in text
 
 
@@ -81,18 +82,18 @@ def test_row_kept_in_another_shard_is_named_in_the_hint(cleaned: dict[str, str],
 
 def test_lineage_formats_summarise_the_datasets(cleaned: dict[str, str], repo: Repo) -> None:
     target = f"{FINAL}/part-1.parquet"
-    tree = datasethelp.cgit("lineage", target).stdout
+    tree = cgit("lineage", target).stdout
     lines = tree.strip("\n").split("\n")
     assert len(lines) == 5, tree
     assert "data/dedup/  (3 tables)" in lines[2] and "data/web/  (3 tables)" in lines[4] and "sources @" in lines[4]
-    graph = datasethelp.cgit_json("lineage", target)
+    graph = cgit_json("lineage", target)
     assert [r["id"] for r in graph["runs"]] == [cleaned["redact-pii"], cleaned["dedup-exact"]]
     assert len(graph["runs"][1]["inputs"]) == 3 and len(graph["tables"]) == 7
-    dot = datasethelp.cgit("lineage", target, "--dot").stdout
+    dot = cgit("lineage", target, "--dot").stdout
     assert dot.count("->") == 4 and dot.count("[shape=box") == 3 and 'label="data/web/\\n3 tables (9 rows)"' in dot
-    mermaid = datasethelp.cgit("lineage", target, "--mermaid").stdout
+    mermaid = cgit("lineage", target, "--mermaid").stdout
     assert mermaid.count("-->") == 4 and "data/dedup/<br/>3 tables (8 rows)" in mermaid
-    events = json.loads(datasethelp.cgit("lineage", target, "--openlineage").stdout)
+    events = json.loads(cgit("lineage", target, "--openlineage").stdout)
     assert [(e["eventType"], e["job"]["name"]) for e in events] == [
         ("START", "data/dedup/:dedup-exact"), ("COMPLETE", "data/dedup/:dedup-exact"), ("START", "data/final/:redact-pii"), ("COMPLETE", "data/final/:redact-pii"),
     ]
@@ -108,14 +109,14 @@ def test_a_run_over_100_shards_reads_as_one_dataset(repo: Repo, monkeypatch: pyt
     assert len(record.inputs) == len(record.outputs) == 100
     n = next(n for n, o in enumerate(record.outputs) if o.rows == 1 and n > 50)  # a shard whose row was sampled
     target = f"data/sample/part-{n:03d}.parquet"
-    tree = datasethelp.cgit("lineage", target).stdout.strip("\n").split("\n")
+    tree = cgit("lineage", target).stdout.strip("\n").split("\n")
     assert len(tree) == 3 and "data/web/  (100 tables)  100 rows  sources @" in tree[2]
     for flag, arrow in (("--dot", "->"), ("--mermaid", "-->")):
-        text = datasethelp.cgit("lineage", target, flag).stdout
+        text = cgit("lineage", target, flag).stdout
         assert text.count(arrow) == 2 and len(text.splitlines()) < 12
-    graph = datasethelp.cgit_json("lineage", target)
+    graph = cgit_json("lineage", target)
     assert len(graph["runs"]) == 1 and len(graph["tables"]) == 101
-    events = json.loads(datasethelp.cgit("lineage", target, "--openlineage").stdout)
+    events = json.loads(cgit("lineage", target, "--openlineage").stdout)
     assert len(events) == 2 and len(events[0]["inputs"]) == len(events[0]["outputs"]) == 100
     story = why(repo, target, None, f"key:{n}")
     assert [(e.kind, e.table.path) for e in story.events] == [("source", f"{WEB}/part-{n:03d}.parquet"), ("kept", target)]

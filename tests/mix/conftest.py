@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from mixhelp import MixCli, make_mix
+from clirun import Cli
+from mixhelp import make_mix
 
 from corpusgit import Repo
 from corpusgit.add import add
@@ -38,5 +39,5 @@ def mix(corpus: Repo) -> StoredMix:
 
 
 @pytest.fixture
-def cli(corpus: Repo) -> MixCli:
-    return MixCli()
+def cli(corpus: Repo) -> Cli:
+    return Cli()

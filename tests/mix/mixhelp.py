@@ -7,10 +7,8 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from typer.testing import CliRunner, Result
 
 from corpusgit import Repo
-from corpusgit.cli import app
 from corpusgit.mix.create import create_mix
 from corpusgit.mix.reader import MixReader
 from corpusgit.mix.spec import parse_spec
@@ -46,28 +44,6 @@ def stream(repo: Repo, stored: StoredMix) -> pa.Table:
 
 def row_ids(table: pa.Table) -> list[bytes]:
     return table.column("_cgit_row").to_pylist()
-
-
-class MixCli:
-    """``cli("mix", "show", h)`` runs the real typer app in-process; errors are never tracebacks."""
-
-    def __init__(self) -> None:
-        self.runner = CliRunner()
-
-    def __call__(self, *args: str, code: int | None = 0) -> Result:
-        result = self.runner.invoke(app, list(args))
-        if result.exception is not None and not isinstance(result.exception, SystemExit):
-            raise AssertionError(f"cgit {' '.join(args)} crashed: {result.exception!r}\n{result.output}") from result.exception
-        if code is not None:
-            assert result.exit_code == code, f"cgit {' '.join(args)} exited {result.exit_code}, wanted {code}\n{result.output}"
-        return result
-
-    def fails(self, *args: str, code: int) -> tuple[str, str]:
-        """Run a command that must be refused with exactly one 'error:' and one 'hint:' line."""
-        result = self(*args, code=code)
-        lines = result.stderr.rstrip("\n").split("\n")
-        assert len(lines) == 2 and lines[0].startswith("error: ") and lines[1].startswith("hint: "), result.stderr
-        return lines[0], lines[1]
 
 
 def shares_by_source(table: pa.Table, counts: np.ndarray | None = None) -> dict[str, float]:

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 import yaml
-from mixhelp import MixCli, spec_doc
+from clirun import Cli
+from mixhelp import spec_doc
 
 from corpusgit import Repo
 from corpusgit.mix.storage import list_mix_ids
@@ -17,7 +18,7 @@ def write_spec(repo: Repo, name: str = "spec.yaml", **overrides: object) -> str:
     return name
 
 
-def test_create_show_list(cli: MixCli, corpus: Repo) -> None:
+def test_create_show_list(cli: Cli, corpus: Repo) -> None:
     result = cli("mix", "create", write_spec(corpus))
     (mix_id,) = list_mix_ids(corpus)
     assert f"created mix {mix_id}" in result.stdout and "planned:" in result.stdout and "web" in result.stdout
@@ -32,7 +33,7 @@ def test_create_show_list(cli: MixCli, corpus: Repo) -> None:
     assert mix_id[:12] in cli("mix", "list").stdout
 
 
-def test_materialize_verify_locate_diff(cli: MixCli, corpus: Repo, tmp_path: Path) -> None:
+def test_materialize_verify_locate_diff(cli: Cli, corpus: Repo, tmp_path: Path) -> None:
     first = json.loads(cli("mix", "create", write_spec(corpus), "--json").stdout)["id"]
     second = json.loads(cli("mix", "create", write_spec(corpus, "other.yaml", seed=9), "--json").stdout)["id"]
     out = tmp_path / "shards"
@@ -51,7 +52,7 @@ def test_materialize_verify_locate_diff(cli: MixCli, corpus: Repo, tmp_path: Pat
     assert "in both:" in cli("mix", "diff", first, second).stdout
 
 
-def test_refusals_are_one_error_and_one_hint(cli: MixCli, corpus: Repo, tmp_path: Path) -> None:
+def test_refusals_are_one_error_and_one_hint(cli: Cli, corpus: Repo, tmp_path: Path) -> None:
     spec = spec_doc()
     spec["sources"][0]["ref"] = "mian"
     (corpus.root / "bad-ref.yaml").write_text(yaml.safe_dump(spec))

@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 import yaml
-from mixhelp import MixCli, spec_doc
+from clirun import Cli
+from mixhelp import spec_doc
 
 from corpusgit import Repo
 from corpusgit.mix.storage import list_mix_ids
@@ -18,7 +19,7 @@ def write_spec(repo: Repo, name: str = "spec.yaml", **overrides: object) -> str:
     return name
 
 
-def test_a_named_mix_is_found_by_name_everywhere(corpus: Repo, cli: MixCli, tmp_path: Path) -> None:
+def test_a_named_mix_is_found_by_name_everywhere(corpus: Repo, cli: Cli, tmp_path: Path) -> None:
     created = json.loads(cli("mix", "create", write_spec(corpus), "--name", "pretrain-v3", "--json", "-q").stdout)
     assert created["name"] == "pretrain-v3"
     shown = json.loads(cli("mix", "show", "pretrain-v3", "--json").stdout)
@@ -29,7 +30,7 @@ def test_a_named_mix_is_found_by_name_everywhere(corpus: Repo, cli: MixCli, tmp_
     assert list_mix_ids(corpus) == [created["id"]]  # a name is not a second mix
 
 
-def test_names_move_only_with_force_and_can_be_deleted(corpus: Repo, cli: MixCli) -> None:
+def test_names_move_only_with_force_and_can_be_deleted(corpus: Repo, cli: Cli) -> None:
     first = json.loads(cli("mix", "create", write_spec(corpus), "--name", "web-heavy", "--json", "-q").stdout)["id"]
     second = json.loads(cli("mix", "create", write_spec(corpus, "other.yaml", seed=8), "--json", "-q").stdout)["id"]
     refused = cli("mix", "name", "web-heavy", second[:12], code=2)
@@ -42,13 +43,13 @@ def test_names_move_only_with_force_and_can_be_deleted(corpus: Repo, cli: MixCli
     assert sorted(list_mix_ids(corpus)) == sorted([first, second])
 
 
-def test_bad_names_are_refused_before_anything_is_stored(corpus: Repo, cli: MixCli) -> None:
+def test_bad_names_are_refused_before_anything_is_stored(corpus: Repo, cli: Cli) -> None:
     assert "looks like a mix hash" in cli("mix", "create", write_spec(corpus), "--name", "abc123", code=2).stderr
     assert "not a valid mix name" in cli("mix", "create", write_spec(corpus), "--name", "../x", code=2).stderr
     assert list_mix_ids(corpus) == []
 
 
-def test_names_travel_with_push_and_clone(corpus: Repo, cli: MixCli, tmp_path: Path) -> None:
+def test_names_travel_with_push_and_clone(corpus: Repo, cli: Cli, tmp_path: Path) -> None:
     created = json.loads(cli("mix", "create", write_spec(corpus), "--name", "pretrain-v3", "--json", "-q").stdout)["id"]
     cli("remote", "add", "origin", str(tmp_path / "remote"))
     cli("push", "origin", "main", "--mixes", "-q")

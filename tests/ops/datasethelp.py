@@ -1,5 +1,6 @@
 """Dataset test helpers: shards cut from the real-text corpus, committed as one dataset; the rows
-and row hashes a staged table holds; a repository snapshot; and the CLI in-process.
+and row hashes a staged table holds. (The CLI runner and the repository snapshot are in
+``tests/clirun.py``.)
 
 A module of its own (not ``conftest``), so test modules import it unambiguously when several
 test directories are collected together.
@@ -7,20 +8,15 @@ test directories are collected together.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 from realtext import corpus_rows, corpus_table
-from typer.testing import CliRunner, Result
 
 from corpusgit import Repo
 from corpusgit.add import add
-from corpusgit.cli import app
 from corpusgit.history import commit
 from corpusgit.table.hashing import binary_to_lanes
 
@@ -76,39 +72,3 @@ def row_hex(repo: Repo, path: str, key: int) -> str:
 def row_pairs(repo: Repo, path: str) -> set[tuple[int, int]]:
     hi, lo = binary_to_lanes(staged(repo, path).column("_cgit_row"))
     return set(zip(hi.tolist(), lo.tolist()))
-
-
-def snapshot(repo: Repo) -> dict[str, Any]:
-    """What a refused or failed run must leave alone: work tree files, index, objects, refs, log."""
-    def files(root: Path, skip: str | None = None) -> dict[str, str]:
-        return {
-            p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*"))
-            if p.is_file() and (skip is None or skip not in p.relative_to(root).parts)
-        }
-
-    dirs = sorted(p.relative_to(repo.root).as_posix() for p in repo.root.rglob("*") if p.is_dir() and ".cgit" not in p.parts)
-    return {"work": files(repo.root, ".cgit"), "cgit": files(repo.cgit, "tmp"), "dirs": dirs}
-
-
-def cgit(*args: str, code: int | None = 0) -> Result:
-    """Run the real typer app in-process; stderr is kept apart."""
-    result = CliRunner().invoke(app, list(args))
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise AssertionError(f"cgit {' '.join(args)} crashed: {result.exception!r}\n{result.output}") from result.exception
-    if code is not None:
-        assert result.exit_code == code, f"cgit {' '.join(args)} exited {result.exit_code}, wanted {code}\n{result.output}"
-    return result
-
-
-def cgit_json(*args: str) -> Any:
-    return json.loads(cgit(*args, "--json").stdout)
-
-
-def cgit_fails(*args: str) -> tuple[str, str]:
-    """A refused command: exit != 0 and exactly one 'error:' and one 'hint:' line."""
-    result = cgit(*args, code=None)
-    assert result.exit_code != 0, result.output
-    lines = result.stderr.rstrip("\n").split("\n")
-    assert len(lines) == 2 and lines[0].startswith("error: ") and lines[1].startswith("hint: "), result.stderr
-    return lines[0], lines[1]

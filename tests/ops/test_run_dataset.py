@@ -13,7 +13,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from datasethelp import KEYED, WEB, cgit, cgit_fails, ids, row_pairs, rows_by_id, snapshot, staged, write_dataset
+from clirun import cgit, cgit_fails, commit_exploding_operator, snapshot, unchanged
+from datasethelp import KEYED, WEB, ids, row_pairs, rows_by_id, staged, write_dataset
 from realtext import ENGLISH, EXACT_DUP_EN, EXACT_DUP_ZH, NEAR_DUP_EN, NEAR_DUP_ZH
 
 from corpusgit import Repo
@@ -45,22 +46,6 @@ SPLIT_SHARDS = {
     P1: [50, 51, 52, 53, 54, 55, 56, 57, 101, 103],
     P2: [105, 106, 107, 108, 109],
 }
-
-EXPLODE_OP = '''
-from corpusgit.ops import MapOperator, NoConfig
-
-
-class Explode(MapOperator[NoConfig]):
-    """Fails on one document of the second shard, like a tokenizer meeting bad input."""
-
-    name = "explode"
-
-    def apply(self, batch, rows):
-        if 53 in batch.column("id").to_pylist():
-            raise RuntimeError("tokenizer crashed")
-        return batch
-'''
-
 
 def _shards(layout: dict[str, list[int]]) -> dict[str, pa.Table]:
     return {path: rows_by_id(keys, {COPY_OF_E1: {"text": ENGLISH[1], "lang": "en"}}) for path, keys in layout.items()}
@@ -188,16 +173,12 @@ def test_run_cache_covers_every_input_and_output_path(dedup_repo: Repo, write_pa
 
 def test_failure_in_the_second_shard_leaves_everything_as_it_was(split_repo: Repo) -> None:
     repo = split_repo
-    (repo.root / "ops").mkdir()
-    (repo.root / "ops/explode.py").write_text(EXPLODE_OP, encoding="utf-8")
-    (repo.root / "cgit.toml").write_text(KEYED + '\n[operators]\npaths = ["ops/explode.py"]\n', encoding="utf-8")
-    repo.add(["ops", "cgit.toml"])
-    repo.commit("explode operator")
-    before = snapshot(repo)
+    commit_exploding_operator(repo, 53, KEYED + "\n")  # 53: a document of the second shard
+    before = snapshot(repo.root)
     with pytest.raises(OperatorFailed) as info:
         run_step(repo, Step("explode", WEB, "data/out", {}))
     assert info.value.message == "operator 'explode' failed in batch 0 (rows 0-9 of data/web/part-1.parquet): RuntimeError: tokenizer crashed"
-    assert snapshot(repo) == before
+    assert snapshot(repo.root) == before
     assert not (repo.root / "data/out").exists() and not list((repo.cgit / "tmp").iterdir())
 
 
@@ -317,10 +298,10 @@ def test_pipeline_with_directory_steps(dedup_repo: Repo) -> None:
     for n, kept in enumerate(DEDUP_KEPT.values()):
         texts = rows_by_id(kept).column("text").to_pylist()
         assert ids(repo, f"data/long/part-{n}.parquet") == [i for i, t in zip(kept, texts) if len(t) >= 500]
-    before = snapshot(repo)
+    before = snapshot(repo.root)
     again = cgit("run", "clean.yaml", "-q")
     assert again.stdout.count("cached: same operator, version, config and input as run") == 2
-    assert snapshot(repo) == before
+    assert snapshot(repo.root) == before
 
 
 @pytest.mark.parametrize(
@@ -340,17 +321,15 @@ def test_bad_inputs_and_outputs_change_nothing(dedup_repo: Repo, args: tuple[str
     write = Path("data/fresh/a.parquet")
     write.parent.mkdir(parents=True)
     pq.write_table(rows_by_id([0]), write)
-    before = snapshot(dedup_repo)
+    before = snapshot(dedup_repo.root)
     error, got_hint = cgit_fails("run", "sample", *args)
     assert error == f"error: {message}" and hint in got_hint
-    assert snapshot(dedup_repo) == before
+    assert snapshot(dedup_repo.root) == before
 
 
 def _refused(repo: Repo, step: Step, error: type[CorpusGitError], match: str) -> CorpusGitError:
-    before = snapshot(repo)
-    with pytest.raises(error, match=match) as info:
+    with unchanged(repo.root), pytest.raises(error, match=match) as info:
         run_step(repo, step)
-    assert snapshot(repo) == before
     return info.value
 
 

@@ -10,10 +10,9 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-from typer.testing import CliRunner, Result
+from clirun import Cli, RepoSnapshot, snapshot
 
 from corpusgit import Repo
-from corpusgit.cli import app
 
 
 def build_corpus(rows: int = 200, start: int = 0, bad: dict[int, str] | None = None, source: bool = True) -> pa.Table:
@@ -38,25 +37,11 @@ def corpus() -> Callable[..., pa.Table]:
     return build_corpus
 
 
-class QCli:
-    """``qcli("check", "--json")``: the real typer app, cwd at the repository root."""
-
-    def __init__(self) -> None:
-        self.runner = CliRunner()
-
-    def __call__(self, *args: str, code: int | None = 0) -> Result:
-        result = self.runner.invoke(app, list(args))
-        if result.exception is not None and not isinstance(result.exception, SystemExit):
-            raise AssertionError(f"cgit {' '.join(args)} crashed: {result.exception!r}\n{result.output}") from result.exception
-        if code is not None:
-            assert result.exit_code == code, f"cgit {' '.join(args)} exited {result.exit_code}, wanted {code}\n{result.output}"
-        return result
-
-
 @pytest.fixture
-def qcli(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> QCli:
+def qcli(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """``qcli("check", "--json")``: the real typer app, cwd at the repository root."""
     monkeypatch.chdir(repo.root)
-    return QCli()
+    return Cli()
 
 
 @pytest.fixture
@@ -83,12 +68,7 @@ def stage_table(repo: Repo, write_parquet: Callable[..., Path]) -> Callable[...,
 
 
 @pytest.fixture
-def repo_state(repo: Repo) -> Callable[[], dict[str, str]]:
-    """What a refused commit must not change: objects, refs, HEAD and the index (not caches)."""
-    import hashlib
-
-    def capture() -> dict[str, str]:
-        files = [p for p in sorted(repo.cgit.rglob("*")) if p.is_file() and p.relative_to(repo.cgit).parts[0] in ("objects", "refs", "HEAD", "index")]
-        return {p.relative_to(repo.cgit).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
-
-    return capture
+def repo_state(repo: Repo) -> Callable[[], RepoSnapshot]:
+    """What a refused commit must not change: the work tree, objects, refs, logs, HEAD and the
+    index; not caches (checks store the facts they computed, and a refused commit ran them)."""
+    return lambda: snapshot(repo.root, skip=("cache",))

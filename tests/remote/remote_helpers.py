@@ -14,17 +14,14 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pytest
-from typer.testing import CliRunner, Result
 
 from corpusgit import Repo
-from corpusgit.cli import app
 from corpusgit.history import commit
 from corpusgit.remote.settings import add_remote
 
@@ -185,31 +182,3 @@ def origin(repo: Repo, make_table: Callable[..., pa.Table]) -> Repo:
 
 def attach(repo: Repo, spec: RemoteSpec, name: str = "origin") -> None:
     add_remote(repo, name, spec.url, spec.endpoint)
-
-
-@contextmanager
-def cwd(path: Path) -> Iterator[None]:
-    old = Path.cwd()
-    os.chdir(path)
-    try:
-        yield
-    finally:
-        os.chdir(old)
-
-
-def cgit(where: Path, *args: str, code: int | None = 0) -> Result:
-    """Run the real CLI in-process with ``where`` as the working directory."""
-    with cwd(where):
-        result = CliRunner().invoke(app, list(args))
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise AssertionError(f"cgit {' '.join(args)} crashed: {result.exception!r}\n{result.output}") from result.exception
-    if code is not None:
-        assert result.exit_code == code, f"cgit {' '.join(args)} exited {result.exit_code}, wanted {code}\n{result.output}"
-    return result
-
-
-def error_lines(result: Result) -> tuple[str, str]:
-    """The one ``error:`` and one ``hint:`` line of a refused command."""
-    lines = result.stderr.rstrip("\n").split("\n")
-    assert len(lines) == 2 and lines[0].startswith("error: ") and lines[1].startswith("hint: "), result.stderr
-    return lines[0], lines[1]

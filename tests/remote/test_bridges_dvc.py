@@ -14,7 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from remote_helpers import cgit, error_lines, write_table
+from clirun import cgit, cgit_fails
+from remote_helpers import write_table
 from corpusgit import Repo
 from corpusgit.lineage.record import read_record
 from dvc.repo import Repo as DvcRepo
@@ -79,7 +80,7 @@ def dvc_md5(root: Path, rev: str, dvc_file: str) -> str:
 
 
 def test_import_dvc_records_repo_rev_and_md5(repo: Repo, dvc_history: DvcHistory) -> None:
-    report = json.loads(cgit(repo.root, "import-dvc", str(dvc_history.root), "data/web", "--rev", dvc_history.v1, "--json").stdout)
+    report = json.loads(cgit("import-dvc", str(dvc_history.root), "data/web", "--rev", dvc_history.v1, "--json", cwd=repo.root).stdout)
     assert report["rev"] == dvc_history.v1 and report["files"] == 2
     assert report["md5"] == dvc_md5(dvc_history.root, dvc_history.v1, "data/web.dvc")
     assert pq.read_table(repo.root / "data/web/part-1.parquet").num_rows == 300
@@ -89,20 +90,20 @@ def test_import_dvc_records_repo_rev_and_md5(repo: Repo, dvc_history: DvcHistory
     assert record.operator.name == "import-dvc"
     assert record.config == {"dvc_repo": str(dvc_history.root), "rev": dvc_history.v1, "requested_rev": dvc_history.v1, "path": "data/web", "md5": report["md5"]}
     assert {t.path for t in record.outputs} == {"data/web/part-0.parquet", "data/web/part-1.parquet"}
-    assert cgit(repo.root, "fsck").exit_code == 0
+    assert cgit("fsck", cwd=repo.root).exit_code == 0
 
     # the next DVC version lands as the next commit, with its own md5
-    second = json.loads(cgit(repo.root, "import-dvc", str(dvc_history.root), "data/web", "--json").stdout)
+    second = json.loads(cgit("import-dvc", str(dvc_history.root), "data/web", "--json", cwd=repo.root).stdout)
     assert second["rev"] == dvc_history.v2 and second["md5"] == dvc_md5(dvc_history.root, dvc_history.v2, "data/web.dvc")
     assert repo.read_table("HEAD", "data/web/part-1.parquet").read_all().num_rows == 200
     assert repo.read_table("HEAD~1", "data/web/part-1.parquet").read_all().num_rows == 300
 
 
 def test_export_dvc_writes_a_tracked_directory(repo: Repo, dvc_history: DvcHistory, tmp_path: Path) -> None:
-    cgit(repo.root, "import-dvc", str(dvc_history.root), "data/web", "--rev", dvc_history.v1)
+    cgit("import-dvc", str(dvc_history.root), "data/web", "--rev", dvc_history.v1, cwd=repo.root)
     target = tmp_path / "downstream"
     new_dvc_repo(target)
-    report = json.loads(cgit(repo.root, "export-dvc", "HEAD", "data/web", str(target), "--json").stdout)
+    report = json.loads(cgit("export-dvc", "HEAD", "data/web", str(target), "--json", cwd=repo.root).stdout)
     assert report["dvc_file"] == "data/web.dvc" and report["files"] == 2
     assert "data/web.dvc" in git(target, "diff", "--cached", "--name-only")
     dvc_file = yaml.safe_load((target / "data/web.dvc").read_text())
@@ -116,7 +117,7 @@ def test_export_dvc_writes_a_tracked_directory(repo: Repo, dvc_history: DvcHisto
     assert rows(repo, "HEAD", "data/web/part-1.parquet") == rows_of(exported)
 
     # exporting the same version again changes nothing DVC tracks
-    again = json.loads(cgit(repo.root, "export-dvc", "HEAD", "data/web", str(target), "--json").stdout)
+    again = json.loads(cgit("export-dvc", "HEAD", "data/web", str(target), "--json", cwd=repo.root).stdout)
     assert again["md5"] == report["md5"]
 
 
@@ -128,16 +129,16 @@ def rows_of(table: pa.Table) -> list[object]:
 
 def test_dvc_bad_input(repo: Repo, dvc_history: DvcHistory, tmp_path: Path) -> None:
     (tmp_path / "plain").mkdir()
-    line, _ = error_lines(cgit(repo.root, "import-dvc", str(tmp_path / "plain"), "data/web", code=2))
+    line, _ = cgit_fails("import-dvc", str(tmp_path / "plain"), "data/web", code=2, cwd=repo.root)
     assert "is not a DVC repository" in line
-    line, _ = error_lines(cgit(repo.root, "import-dvc", str(dvc_history.root), "data/missing", code=1))
+    line, _ = cgit_fails("import-dvc", str(dvc_history.root), "data/missing", code=1, cwd=repo.root)
     assert "does not exist" in line
-    line, _ = error_lines(cgit(repo.root, "import-dvc", str(dvc_history.root), "data/web.dvc", code=2))
+    line, _ = cgit_fails("import-dvc", str(dvc_history.root), "data/web.dvc", code=2, cwd=repo.root)
     assert "not tracked by DVC" in line
-    line, _ = error_lines(cgit(repo.root, "import-dvc", str(dvc_history.root), "data/web", "--rev", "no-such-rev", code=1))
+    line, _ = cgit_fails("import-dvc", str(dvc_history.root), "data/web", "--rev", "no-such-rev", code=1, cwd=repo.root)
     assert "unknown revision" in line
     (repo.root / "data/web").mkdir(parents=True)
     (repo.root / "data/web/mine.txt").write_text("local work\n")
-    line, _ = error_lines(cgit(repo.root, "import-dvc", str(dvc_history.root), "data/web", code=1))
+    line, _ = cgit_fails("import-dvc", str(dvc_history.root), "data/web", code=1, cwd=repo.root)
     assert "would overwrite uncommitted files" in line
     assert os.listdir(repo.root / "data/web") == ["mine.txt"]

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from remote_helpers import cgit, error_lines, free_port
+from clirun import assert_error_report, cgit, cgit_fails
+from remote_helpers import free_port
 from corpusgit import Repo
 
 UNREACHABLE_BOUND = 30  # seconds: the SDK's own retries against a refused port
@@ -26,20 +27,20 @@ def _no_lakectl_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 def test_lakefs_url_endpoint_and_connection_errors(origin: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
-    line, hint = error_lines(cgit(origin.root, "export-lakefs", "HEAD", "s3://bucket/x", code=2))
+    line, hint = cgit_fails("export-lakefs", "HEAD", "s3://bucket/x", code=2, cwd=origin.root)
     assert "not a lakeFS URL" in line and "lakefs://REPOSITORY/BRANCH/PATH" in hint
     for name in ("LAKEFS_ENDPOINT", "LAKEFS_ACCESS_KEY_ID", "LAKEFS_SECRET_ACCESS_KEY"):
         monkeypatch.delenv(name, raising=False)
-    line, hint = error_lines(cgit(origin.root, "export-lakefs", "HEAD", "lakefs://corpora/main/web", code=1))
+    line, hint = cgit_fails("export-lakefs", "HEAD", "lakefs://corpora/main/web", code=1, cwd=origin.root)
     assert "no lakeFS credentials" in line and "LAKEFS_ACCESS_KEY_ID" in hint
     monkeypatch.setenv("LAKEFS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
     monkeypatch.setenv("LAKEFS_SECRET_ACCESS_KEY", "secret")
-    line, hint = error_lines(cgit(origin.root, "export-lakefs", "HEAD", "lakefs://corpora/main/web", code=2))
+    line, hint = cgit_fails("export-lakefs", "HEAD", "lakefs://corpora/main/web", code=2, cwd=origin.root)
     assert "no lakeFS endpoint" in line and "LAKEFS_ENDPOINT" in hint
     started = time.monotonic()
-    result = cgit(origin.root, "export-lakefs", "HEAD", "lakefs://corpora/main/web", "--endpoint-url", f"http://127.0.0.1:{free_port()}", code=1)
+    result = cgit("export-lakefs", "HEAD", "lakefs://corpora/main/web", "--endpoint-url", f"http://127.0.0.1:{free_port()}", code=1, cwd=origin.root)
     assert time.monotonic() - started < UNREACHABLE_BOUND
-    line, hint = error_lines(result)
+    line, hint = assert_error_report(result.stderr)
     assert "cannot reach lakeFS" in line and "LAKEFS_ENDPOINT" in hint
 
 
@@ -52,7 +53,7 @@ def test_export_lakefs_publishes_a_version_with_cgit_ids(origin: Repo) -> None:
 
     repository = os.environ.get("LAKEFS_REPO", "cgit-test")
     prefix = f"cgit-tests/{uuid.uuid4().hex[:8]}"
-    report = json.loads(cgit(origin.root, "export-lakefs", "HEAD", f"lakefs://{repository}/main/{prefix}", "--json").stdout)
+    report = json.loads(cgit("export-lakefs", "HEAD", f"lakefs://{repository}/main/{prefix}", "--json", cwd=origin.root).stdout)
     head = origin.read_commit("HEAD")
     assert report["files"] == 4 and report["metadata"]["cgit_commit"] == origin.refs.head_commit()
     client = Client(host=os.environ["LAKEFS_ENDPOINT"], username=os.environ["LAKEFS_ACCESS_KEY_ID"], password=os.environ["LAKEFS_SECRET_ACCESS_KEY"])

@@ -10,7 +10,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from remote_helpers import RemoteSpec, attach, cgit, error_lines, write_table
+from clirun import cgit, cgit_fails
+from remote_helpers import RemoteSpec, attach, write_table
 from corpusgit import Repo
 from corpusgit.history import commit
 from corpusgit.remote.fetch import clone, fetch
@@ -30,53 +31,53 @@ def assert_same_history(a: Repo, b: Repo, rev: str = "HEAD") -> None:
 
 
 def test_remote_add_list_remove(origin: Repo, spec: RemoteSpec) -> None:
-    cgit(origin.root, "remote", "add", "backup", *spec.cli_args())
-    listed = json.loads(cgit(origin.root, "remote", "list", "--json").stdout)
+    cgit("remote", "add", "backup", *spec.cli_args(), cwd=origin.root)
+    listed = json.loads(cgit("remote", "list", "--json", cwd=origin.root).stdout)
     assert listed == [{"name": "backup", "url": spec.url, "endpoint": spec.endpoint, "cas": None}]
-    line, _ = error_lines(cgit(origin.root, "remote", "add", "backup", *spec.cli_args(), code=2))
+    line, _ = cgit_fails("remote", "add", "backup", *spec.cli_args(), code=2, cwd=origin.root)
     assert "already exists" in line
-    cgit(origin.root, "push", "backup", "main", "-q")
+    cgit("push", "backup", "main", "-q", cwd=origin.root)
     assert origin.refs.read("refs/remotes/backup/main") == origin.refs.head_commit()
-    cgit(origin.root, "remote", "remove", "backup")
-    assert cgit(origin.root, "remote", "list").stdout == ""
+    cgit("remote", "remove", "backup", cwd=origin.root)
+    assert cgit("remote", "list", cwd=origin.root).stdout == ""
     assert origin.refs.read("refs/remotes/backup/main") is None
 
 
 def test_push_clone_fetch_pull_round_trip(origin: Repo, spec: RemoteSpec, tmp_path: Path, make_table: Callable[..., pa.Table]) -> None:
     attach(origin, spec)
-    pushed = cgit(origin.root, "push", "--json")
+    pushed = cgit("push", "--json", cwd=origin.root)
     report = json.loads(pushed.stdout)
     assert report["created"] and report["updates"][0]["note"] == "new branch"
     sent = report["objects"]
     assert sent == len(spec.object_keys())
-    cgit(origin.root, "push", "--tags", "-q")
+    cgit("push", "--tags", "-q", cwd=origin.root)
 
-    cgit(tmp_path, "clone", *spec.cli_args(), "copy", "-q")
+    cgit("clone", *spec.cli_args(), "copy", "-q", cwd=tmp_path)
     copy = Repo(tmp_path / "copy")
     assert copy.refs.head_commit() == origin.refs.head_commit()
     assert copy.refs.read("refs/tags/v1") == origin.refs.read("refs/tags/v1")
     assert (copy.root / "README.md").read_text() == "web corpus\n"
     assert_same_history(origin, copy)
     assert_same_history(origin, copy, "v1")
-    assert cgit(copy.root, "fsck").exit_code == 0
-    assert cgit(copy.root, "status").exit_code == 0
+    assert cgit("fsck", cwd=copy.root).exit_code == 0
+    assert cgit("status", cwd=copy.root).exit_code == 0
 
     # a new commit moves only what changed: one table, its chunk, a tree and a commit
     write_table(origin.root, "data/part-3.parquet", make_table(rows=50, seed=7))
     origin.add([origin.root / "data"])
     commit(origin, "more data")
-    second = json.loads(cgit(origin.root, "push", "--json").stdout)
+    second = json.loads(cgit("push", "--json", cwd=origin.root).stdout)
     assert second["objects"] == 4 and second["updates"][0]["note"] == "fast-forward"
 
-    fetched = json.loads(cgit(copy.root, "fetch", "--json").stdout)
+    fetched = json.loads(cgit("fetch", "--json", cwd=copy.root).stdout)
     assert fetched["objects"] == 4
     assert copy.refs.read("refs/remotes/origin/main") == origin.refs.head_commit()
     assert copy.refs.head_commit() != origin.refs.head_commit()  # fetch does not touch the branch
-    assert "fast-forward" in cgit(copy.root, "pull").stdout
+    assert "fast-forward" in cgit("pull", cwd=copy.root).stdout
     assert copy.refs.head_commit() == origin.refs.head_commit()
     assert (copy.root / "data/part-3.parquet").exists()
-    assert "up to date" in cgit(copy.root, "pull").stdout
-    assert json.loads(cgit(copy.root, "fetch", "--json").stdout)["objects"] == 0
+    assert "up to date" in cgit("pull", cwd=copy.root).stdout
+    assert json.loads(cgit("fetch", "--json", cwd=copy.root).stdout)["objects"] == 0
 
 
 def test_non_fast_forward_push_is_refused_until_merged_or_forced(origin: Repo, spec: RemoteSpec, tmp_path: Path) -> None:
@@ -92,16 +93,16 @@ def test_non_fast_forward_push_is_refused_until_merged_or_forced(origin: Repo, s
     origin.add([origin.root / "LICENSE"])
     ours = commit(origin, "our licence").id
     before = spec.object_keys()
-    line, hint = error_lines(cgit(origin.root, "push", code=1))
+    line, hint = cgit_fails("push", code=1, cwd=origin.root)
     assert "non-fast-forward" in line and "fetch and merge first" in hint and "--force" in hint
     assert spec.object_keys() == before  # refused before anything was sent
 
-    result = cgit(origin.root, "pull", "-q")  # diverged: three-way merge
+    result = cgit("pull", "-q", cwd=origin.root)  # diverged: three-way merge
     assert "Committed" in result.stdout
     merged = origin.read_commit("HEAD")
     assert set(merged.parents) == {ours, other.refs.head_commit()}
     assert (origin.root / "NOTES.md").read_text() == "theirs\n" and (origin.root / "LICENSE").exists()
-    cgit(origin.root, "push", "-q")
+    cgit("push", "-q", cwd=origin.root)
     assert fetch(other).updates[0].note == "fast-forward"
 
 
@@ -114,8 +115,8 @@ def test_force_push_overwrites(origin: Repo, new_spec: Callable[[str], RemoteSpe
     commit(other, "their empty commit", allow_empty=True)
     push(other)
     commit(origin, "our empty commit", allow_empty=True)
-    cgit(origin.root, "push", code=1)
-    out = cgit(origin.root, "push", "--force").stdout
+    cgit("push", code=1, cwd=origin.root)
+    out = cgit("push", "--force", cwd=origin.root).stdout
     assert "forced update" in out
     assert fetch(other).updates[0].note == "forced update"
     assert other.refs.read("refs/remotes/origin/main") == origin.refs.head_commit()
@@ -123,20 +124,20 @@ def test_force_push_overwrites(origin: Repo, new_spec: Callable[[str], RemoteSpe
 
 def test_tags_are_not_moved_without_force(origin: Repo, spec: RemoteSpec) -> None:
     attach(origin, spec)
-    cgit(origin.root, "push", "origin", "main", "--tags", "-q")
+    cgit("push", "origin", "main", "--tags", "-q", cwd=origin.root)
     origin.refs.update("refs/tags/v1", origin.refs.head_commit(), origin.refs.read("refs/tags/v1"), "move v1")
-    line, hint = error_lines(cgit(origin.root, "push", "--tags", code=1))
+    line, hint = cgit_fails("push", "--tags", code=1, cwd=origin.root)
     assert "tag 'v1' already exists" in line and "--force" in hint
-    cgit(origin.root, "push", "--tags", "--force", "-q")
+    cgit("push", "--tags", "--force", "-q", cwd=origin.root)
 
 
 def test_clone_of_a_non_bare_repository_and_push_to_its_checked_out_branch(origin: Repo, tmp_path: Path) -> None:
     copy, _ = clone(str(origin.root), tmp_path / "copy")
     assert_same_history(origin, copy)
     commit(copy, "local change", allow_empty=True)
-    line, hint = error_lines(cgit(copy.root, "push", code=2))
+    line, hint = cgit_fails("push", code=2, cwd=copy.root)
     assert "checked out" in line and "bare" in hint
-    cgit(copy.root, "push", "origin", "main:other", code=2)  # not a valid branch name
+    cgit("push", "origin", "main:other", code=2, cwd=copy.root)  # not a valid branch name
 
 
 def test_transfer_progress_bar_drives_a_push(origin: Repo, new_spec: Callable[[str], RemoteSpec]) -> None:

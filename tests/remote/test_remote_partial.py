@@ -9,7 +9,8 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from remote_helpers import RemoteSpec, attach, cgit, free_port
+from clirun import cgit
+from remote_helpers import RemoteSpec, attach, free_port
 from corpusgit import Repo
 from corpusgit.errors import CorpusGitError
 from corpusgit.reach import CHUNK, roots, walk
@@ -28,13 +29,13 @@ def test_partial_clone_fetches_chunks_on_demand_and_caches_them(origin: Repo, sp
     attach(origin, spec)
     push(origin, tags=True, branch="main")
     every_chunk = chunk_ids(origin)
-    report = json.loads(cgit(tmp_path, "clone", "--filter=metadata", "--no-checkout", *spec.cli_args(), "node", "--json").stdout)
+    report = json.loads(cgit("clone", "--filter=metadata", "--no-checkout", *spec.cli_args(), "node", "--json", cwd=tmp_path).stdout)
     node = Repo(tmp_path / "node")
     assert report["fetch"]["chunks_not_fetched"] == len(every_chunk)
     assert not every_chunk & set(node.store.iter_ids())
-    checked = cgit(node.root, "fsck")
+    checked = cgit("fsck", cwd=node.root)
     assert f"{len(every_chunk)} chunks not fetched (partial clone)" in checked.stderr
-    cgit(node.root, "gc", "--now")  # chunks left on the remote on purpose are not damage
+    cgit("gc", "--now", cwd=node.root)  # chunks left on the remote on purpose are not damage
     assert not every_chunk & set(node.store.iter_ids())
 
     # reading one table brings in exactly its chunks, verified, and keeps them
@@ -58,25 +59,25 @@ def test_partial_clone_fetches_chunks_on_demand_and_caches_them(origin: Repo, sp
         set_remote_value(node, "origin", "endpoint", spec.endpoint or "")
 
     # show, diff and checkout read through the promisor too
-    assert "rows" in cgit(node.root, "show", "HEAD:data/part-1.parquet").stdout
-    assert cgit(node.root, "diff", "HEAD~1", "HEAD", "--stat").exit_code == 0
-    cgit(node.root, "checkout", "main", "-q")
+    assert "rows" in cgit("show", "HEAD:data/part-1.parquet", cwd=node.root).stdout
+    assert cgit("diff", "HEAD~1", "HEAD", "--stat", cwd=node.root).exit_code == 0
+    cgit("checkout", "main", "-q", cwd=node.root)
     assert rows(node, "HEAD", "data/part-2.parquet") == rows(origin, "HEAD", "data/part-2.parquet")
     assert (node.root / "data/part-2.parquet").exists()
-    assert "; 0 problem(s)" in cgit(node.root, "fsck").stdout  # every fetched chunk verifies
+    assert "; 0 problem(s)" in cgit("fsck", cwd=node.root).stdout  # every fetched chunk verifies
 
 
 def test_partial_clone_pushes_through_its_promisor(origin: Repo, new_spec: Callable[[str], RemoteSpec], tmp_path: Path) -> None:
     first = new_spec("dir")
     attach(origin, first)
     push(origin)
-    cgit(tmp_path, "clone", "--filter=metadata", "--no-checkout", first.url, "node", "-q")
+    cgit("clone", "--filter=metadata", "--no-checkout", first.url, "node", "-q", cwd=tmp_path)
     node = Repo(tmp_path / "node")
     mirror = new_spec("dir")
-    cgit(node.root, "remote", "add", "mirror", mirror.url)
-    line = cgit(node.root, "remote", "remove", "origin", code=2).stderr
+    cgit("remote", "add", "mirror", mirror.url, cwd=node.root)
+    line = cgit("remote", "remove", "origin", code=2, cwd=node.root).stderr
     assert "partial clone" in line
-    cgit(node.root, "push", "mirror", "main", "-q")  # chunks come from origin, then go up
+    cgit("push", "mirror", "main", "-q", cwd=node.root)  # chunks come from origin, then go up
     assert mirror.object_keys() == first.object_keys()
 
 
@@ -91,14 +92,14 @@ def test_a_training_node_streams_one_mix_from_s3(origin: Repo, new_spec: Callabl
     stored = create_mix(origin, parse_spec(doc, origin.root)).stored
     want = pa.Table.from_batches(list(MixReader.open(origin, stored).batches(128)))
     attach(origin, spec)
-    report = json.loads(cgit(origin.root, "push", "origin", "main", "--mixes", "--json").stdout)
+    report = json.loads(cgit("push", "origin", "main", "--mixes", "--json", cwd=origin.root).stdout)
     assert any(u["note"] == "new mix" for u in report["updates"])
 
-    cgit(tmp_path, "clone", "--filter=metadata", "--no-checkout", *spec.cli_args(), "node", "-q")
+    cgit("clone", "--filter=metadata", "--no-checkout", *spec.cli_args(), "node", "-q", cwd=tmp_path)
     node = Repo(tmp_path / "node")
     assert not chunk_ids(origin) & set(node.store.iter_ids())
     got = pa.Table.from_batches(list(MixReader.open(node, load_mix(node, stored.id[:12])).batches(128)))
     assert got.column("_cgit_row").to_pylist() == want.column("_cgit_row").to_pylist()
     fetched = chunk_ids(origin) & set(node.store.iter_ids())
     assert fetched and fetched <= {r.id for p in ("data/part-0.parquet", "data/part-1.parquet", "data/part-2.parquet") for r in resolve_table(origin, "v1", p).chunk_refs()}
-    assert "; 0 problem(s)" in cgit(node.root, "fsck").stdout
+    assert "; 0 problem(s)" in cgit("fsck", cwd=node.root).stdout
