@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,7 +37,6 @@ if TYPE_CHECKING:
 # Names the directories a running checkout writes temp files in, so the next one can remove
 # what a killed one left (see FileBatch); it exists only while a checkout runs.
 JOURNAL = "CHECKOUT_JOURNAL"
-MAX_CHECKOUT_WORKERS = 4  # files written at once; each holds one table reader's memory
 UNCHANGED = "the work tree, index and HEAD were left as they were"
 
 # Moves HEAD once the new files are in place; returns what undoes the move.
@@ -129,7 +127,9 @@ def switch_tree(repo: Repo, target: Tree, force: bool, progress: Progress, move_
         try:
             with FileBatch(repo.root, repo.cgit / JOURNAL, [repo.root / p for p in to_write + to_remove]) as batch:
                 with progress.task("checking out", len(to_write) or None) as task:
-                    new_index.entries.update(_stage_all(repo, batch, {p: target.entries[p] for p in to_write}, task.advance))
+                    for path in to_write:
+                        new_index.entries[path] = _stage(repo, batch, path, target.entries[path])
+                        task.advance()
                 for path in to_remove:
                     batch.remove(repo.root / path)
                 for path, entry in target.entries.items():
@@ -227,46 +227,20 @@ def _check_no_directory_in_the_way(repo: Repo, paths: list[str]) -> None:
             raise DirtyWorkTree(f"{path}: a directory is in the way", hint="move it aside, then check out again")
 
 
-def _stage_all(repo: Repo, batch: FileBatch, work: dict[str, TreeEntry], done: Callable[[], None]) -> dict[str, IndexEntry]:
-    """Write every file's new content to its temp file, several files at once: decoding chunks
-    and encoding Parquet release the GIL, so a checkout of many shards uses every core. Each
-    worker decodes on its own thread (``threads=False``); memory is one table reader per worker.
-
-    On any failure (or Ctrl-C) the files not yet started are cancelled and the ones being
-    written are let finish, so the caller's FileBatch can roll back every temp file."""
-    workers = min(len(work), os.cpu_count() or 1, MAX_CHECKOUT_WORKERS)
-    if workers <= 1:
-        staged = {}
-        for path, entry in sorted(work.items()):
-            staged[path] = _stage(repo, batch, path, entry)
-            done()
-        return staged
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cgit-checkout")
-    try:
-        futures = {pool.submit(_stage, repo, batch, path, entry, False): path for path, entry in sorted(work.items())}
-        staged = {}
-        for future in as_completed(futures):
-            staged[futures[future]] = future.result()
-            done()
-        return staged
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _stage(repo: Repo, batch: FileBatch, path: str, entry: TreeEntry, threads: bool = True) -> IndexEntry:
+def _stage(repo: Repo, batch: FileBatch, path: str, entry: TreeEntry) -> IndexEntry:
     """Write ``path``'s new content to its temp file; returns its index entry (the stat of the
     temp file is the stat of the file once renamed)."""
     full = repo.root / path
     if entry.kind == TABLE:
         table = TableObject.from_json(repo.store.get_meta(entry.id, path))
-        st = batch.write(full, lambda tmp: _write_table(repo, table, tmp, path, threads), entry.mode)
+        st = batch.write(full, lambda tmp: _write_table(repo, table, tmp, path), entry.mode)
         return IndexEntry(entry.kind, entry.id, entry.mode, rows=table.num_rows).with_stat(st)
     st = batch.write(full, lambda tmp: _write_blob(repo, entry.id, tmp, path), entry.mode)
     return IndexEntry(entry.kind, entry.id, entry.mode).with_stat(st)
 
 
-def _write_table(repo: Repo, table: TableObject, tmp: Path, needed_by: str, threads: bool) -> None:
-    reader = read_table(repo.store, table, needed_by=needed_by, threads=threads)
+def _write_table(repo: Repo, table: TableObject, tmp: Path, needed_by: str) -> None:
+    reader = read_table(repo.store, table, needed_by=needed_by)
     with pq.ParquetWriter(tmp, reader.schema, compression="zstd", compression_level=ZSTD_LEVEL) as writer:
         for batch in reader:
             writer.write_batch(batch)
@@ -292,7 +266,8 @@ def write_entries(repo: Repo, changes: dict[str, TreeEntry | None]) -> None:
                     if entry is None:
                         index.entries.pop(path, None)
                         batch.remove(repo.root / path)
-                index.entries.update(_stage_all(repo, batch, {p: e for p, e in changes.items() if e is not None}, lambda: None))
+                    else:
+                        index.entries[path] = _stage(repo, batch, path, entry)
                 batch.publish(lambda: repo.save_index(lock, index))
         except CorpusGitError as exc:
             _say_unchanged(exc)

@@ -140,9 +140,8 @@ class ChunkCache:
     """LRU of decoded chunks bounded in bytes, so reading stays streaming yet never re-reads a
     chunk for every small segment of a fragmented table."""
 
-    def __init__(self, store: ObjectStore, budget: int = CACHE_BYTES, threads: bool = True) -> None:
+    def __init__(self, store: ObjectStore, budget: int = CACHE_BYTES) -> None:
         self.store = store
-        self.threads = threads  # False: decode on the calling thread (see read_chunk)
         self._budget = budget
         self._used = 0
         self._items: OrderedDict[tuple[str, tuple[str, ...] | None], pa.Table] = OrderedDict()
@@ -153,7 +152,7 @@ class ChunkCache:
         if table is not None:
             self._items.move_to_end(key)
             return table
-        table = read_chunk(self.store, ref, columns, needed_by, self.threads)
+        table = read_chunk(self.store, ref, columns, needed_by)
         self._items[key] = table
         self._used += table.nbytes
         while self._used > self._budget and len(self._items) > 1:

@@ -33,12 +33,8 @@ def read_table(
     columns: Sequence[str] | None = None,
     with_row_hash: bool = False,
     needed_by: str | None = None,
-    threads: bool = True,
 ) -> pa.RecordBatchReader:
-    """Stream a table version (optionally only some columns, optionally with ``_cgit_row``).
-
-    ``threads=False`` decodes chunks on the calling thread only: for callers that read several
-    tables at once on threads of their own (Arrow's pools inside such threads have hung)."""
+    """Stream a table version (optionally only some columns, optionally with ``_cgit_row``)."""
     wanted = list(columns) if columns is not None else list(table.schema.names)
     unknown = [c for c in wanted if c not in table.schema.names]
     if unknown:
@@ -49,7 +45,7 @@ def read_table(
     if with_row_hash:
         fields.append(pa.field(ROW_HASH_COLUMN, ROW_HASH_TYPE, nullable=False))
     schema = pa.schema(fields, metadata=table.schema.metadata)
-    batches = _iter_batches(ChunkCache(store, threads=threads), table, wanted, with_row_hash, schema, needed_by)
+    batches = _iter_batches(store, table, wanted, with_row_hash, schema, needed_by)
     return pa.RecordBatchReader.from_batches(schema, _rebatch(batches, schema))
 
 
@@ -82,11 +78,12 @@ def _concat(batches: list[pa.RecordBatch], schema: pa.Schema) -> list[pa.RecordB
 
 
 def _iter_batches(
-    cache: ChunkCache, table: TableObject, wanted: list[str], with_row_hash: bool, schema: pa.Schema, needed_by: str | None
+    store: ObjectStore, table: TableObject, wanted: list[str], with_row_hash: bool, schema: pa.Schema, needed_by: str | None
 ) -> Iterator[pa.RecordBatch]:
     groups = [g for g in table.groups if with_row_hash or any(c in g.columns for c in wanted)]
     if not groups and table.num_rows:
         groups = [table.groups[0]]
+    cache = ChunkCache(store)
     streams = [_iter_group(cache, g, _group_columns(g, wanted, with_row_hash), needed_by) for g in groups]
     for parts in _zip_aligned(streams):
         columns: dict[str, pa.Array] = {}
@@ -198,7 +195,7 @@ def _iter_windows(cache: ChunkCache, group: ColumnGroup, columns: list[str], nee
     batch = min(BATCH_ROWS, max(SMALL_PIECE_ROWS, WINDOW_BATCH_BYTES // row_bytes))
 
     def fetch(ref: ChunkRef) -> pa.Table:
-        return read_chunk(cache.store, ref, columns, needed_by, cache.threads)
+        return read_chunk(cache.store, ref, columns, needed_by)
 
     for lo in range(0, total, window):
         rows, back = _gather_by_chunk(fetch, group, np.arange(lo, min(total, lo + window), dtype=np.int64), starts)
