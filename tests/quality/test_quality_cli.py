@@ -31,8 +31,10 @@ def test_check_staged_tables(repo: Repo, stage_table: Stage, corpus: Callable[..
     assert report["outcome"] == "failed" and report["results"][0]["samples"][0]["excerpt"] == "ping [ipv4] now"
     assert failed.stderr.strip().splitlines() == [
         "error: pre-commit checks failed: pii on data/a.parquet",
-        "hint: fix the rows shown above, or change the thresholds in cgit.toml",
+        "hint: the report above lists the offending rows of each failed check; fix them, or change the thresholds in cgit.toml",
     ]
+    shown = qcli("check", code=1)
+    assert "ping [ipv4] now" in shown.stdout and "hint: fix the rows shown above" in shown.stderr
     tuned = qcli("check", "--set", "pii.max_matches=1", "--check", "pii", "--check", "encoding")
     assert "passed: 2 check result(s)" in tuned.stdout
     assert repo.refs.head_commit() is None  # check never commits or stores a report
