@@ -11,11 +11,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
-from typer.testing import CliRunner
 
+from clirun import cgit
 from corpusgit import Repo
 from corpusgit.add import add
-from corpusgit.cli import app
 from corpusgit.diff.api import diff
 from corpusgit.diff.tables import TableDiff, diff_tables
 from corpusgit.history import commit, tree_of
@@ -122,28 +121,27 @@ def test_cli_forms_json_stat_rows_output(here: Repo, write_parquet: Write, make_
     rows["text"][3] = "changed"
     write_parquet("data/sft/a.parquet", pa.table(rows, schema=t.schema).slice(0, 790))
     (here.root / "notes.txt").write_text("one\nthree\n")
-    runner = CliRunner()
-    doc = json.loads(runner.invoke(app, ["diff", "--json"]).output)
+    doc = json.loads(cgit("diff", "--json", code=None).output)
     by_path = {d["path"]: d for d in doc}
     assert by_path["data/sft/a.parquet"]["rows_removed"] == 10
     assert by_path["data/sft/a.parquet"]["rows_modified"] == 1
     assert by_path["data/sft/a.parquet"]["cells_changed"] == {"text": 1}
     assert {"path", "rows_added", "rows_removed", "rows_modified", "schema_changes", "cells_changed"} <= set(by_path["data/sft/a.parquet"])
-    assert json.loads(runner.invoke(app, ["diff", "--staged", "--json"]).output) == []
-    stat = runner.invoke(app, ["diff", "--stat"]).output
+    assert json.loads(cgit("diff", "--staged", "--json", code=None).output) == []
+    stat = cgit("diff", "--stat", code=None).output
     assert "data/sft/a.parquet" in stat and "-10" in stat
-    text = runner.invoke(app, ["diff", "--", "notes.txt"]).output
+    text = cgit("diff", "--", "notes.txt", code=None).output
     assert "-two" in text and "+three" in text and "a.parquet" not in text
-    sample = runner.invoke(app, ["diff", "--rows", "2", "--", "data/sft/a.parquet"]).output
+    sample = cgit("diff", "--rows", "2", "--", "data/sft/a.parquet", code=None).output
     assert "changed" in sample and "modified" in sample
     add(here, ["."])
     out = tmp_path / "d.parquet"
-    result = runner.invoke(app, ["diff", "--staged", "--output", str(out), "--", "data/sft/a.parquet"])
+    result = cgit("diff", "--staged", "--output", str(out), "--", "data/sft/a.parquet", code=None)
     assert result.exit_code == 0, result.output
     written = pq.read_table(out)
     assert sorted(written.column("_change").to_pylist()) == ["modified_new", "modified_old"] + ["removed"] * 10
     commit(here, "v1")
-    between = json.loads(runner.invoke(app, ["diff", "HEAD~1", "HEAD", "--json"]).output)
+    between = json.loads(cgit("diff", "HEAD~1", "HEAD", "--json", code=None).output)
     assert {d["path"] for d in between} == {"data/sft/a.parquet", "notes.txt"}
 
 
@@ -151,5 +149,5 @@ def test_binary_blob_reported_as_changed(here: Repo) -> None:
     (here.root / "blob.bin").write_bytes(b"\x00\x01")
     snapshot(here, "v0")
     (here.root / "blob.bin").write_bytes(b"\x00\x02")
-    doc = json.loads(CliRunner().invoke(app, ["diff", "--json"]).output)
+    doc = json.loads(cgit("diff", "--json", code=None).output)
     assert doc == [{"path": "blob.bin", "kind": "blob", "status": "modified", "old_id": doc[0]["old_id"], "new_id": doc[0]["new_id"], "binary": True}]

@@ -11,12 +11,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from typer.testing import CliRunner
 
 import corpusgit.diff.moves as moves
+from clirun import cgit
 from corpusgit import Repo
 from corpusgit.add import add
-from corpusgit.cli import app
 from corpusgit.diff.datasets import DatasetDiff
 from corpusgit.diff.tables import TableDiff
 from corpusgit.diff.trees import FileDiff, diff_sides, revision_side
@@ -117,10 +116,10 @@ def test_reshard_shows_only_moves_and_reads_no_row(here: Repo, write_parquet: Wr
     assert all(f.moved_in == 1500 for f in d.files if f.status == "added")
     assert_balanced(here, d)
     assert sum(hashes_read) == 0  # every new row points at the chunk row it had: nothing read
-    text = CliRunner().invoke(app, ["diff", "HEAD~1", "HEAD"]).output
+    text = cgit("diff", "HEAD~1", "HEAD", code=None).output
     assert "data/web/  6 files → 4 files, 6,000 rows moved between files, 0 added, 0 removed" in text
     assert "part-00" not in text  # files that only moved rows are folded into the dataset line
-    stat = CliRunner().invoke(app, ["diff", "HEAD~1", "HEAD", "--stat"]).output
+    stat = cgit("diff", "HEAD~1", "HEAD", "--stat", code=None).output
     assert "part-00.parquet  +0 -0 ~0 rows, 1,000 moved out" in stat
     assert "shard-03.parquet  +0 -0 ~0 rows, 1,500 moved in" in stat
 
@@ -140,7 +139,7 @@ def test_reshard_with_filter_lists_exactly_the_removed_rows(here: Repo, write_pa
     assert sorted(removed_ids) == t.column("id").take(pa.array(dropped)).to_pylist()
     assert sum(hashes_read) == 100  # only the rows no reference matched
     assert_balanced(here, d)
-    sample = CliRunner().invoke(app, ["diff", "HEAD~1", "HEAD", "--rows", "3"]).output
+    sample = cgit("diff", "HEAD~1", "HEAD", "--rows", "3", code=None).output
     assert sample.count("removed") >= 1 and "added" not in sample.replace("0 added", "")
 
 
@@ -240,7 +239,7 @@ def test_keyed_rows_modified_while_moving(here: Repo, write_parquet: Write, make
     for f in crossed:
         assert ids_at(here, f.old_id, f.modified_old) == ids_at(here, f.new_id, f.modified_new)
     assert_balanced(here, d)
-    text = CliRunner().invoke(app, ["diff", "HEAD~1", "HEAD", "--rows", "2"]).output
+    text = cgit("diff", "HEAD~1", "HEAD", "--rows", "2", code=None).output
     assert "0 added, 0 removed, 8 modified" in text and "(moved and modified)" in text and "→" in text
 
 
@@ -264,14 +263,13 @@ def test_by_path_restores_per_path_output(here: Repo, write_parquet: Write, make
     remove(here, old)
     shard(write_parquet, "data/web", t, 2, "shard")
     snapshot(here, "re-shard")
-    runner = CliRunner()
-    doc = json.loads(runner.invoke(app, ["diff", "HEAD~1", "HEAD", "--by-path", "--json"]).output)
+    doc = json.loads(cgit("diff", "HEAD~1", "HEAD", "--by-path", "--json", code=None).output)
     assert [(e["path"], e["kind"], e["rows_removed"], e["rows_added"]) for e in doc] == [
         *((p, "table", 400, 0) for p in old),
         ("data/web/shard-00.parquet", "table", 0, 600),
         ("data/web/shard-01.parquet", "table", 0, 600),
     ]
-    stat = runner.invoke(app, ["diff", "HEAD~1", "HEAD", "--by-path", "--stat"]).output
+    stat = cgit("diff", "HEAD~1", "HEAD", "--by-path", "--stat", code=None).output
     assert "moved" not in stat and "deleted  data/web/part-00.parquet  +0 -400 ~0 rows" in stat
 
 
@@ -284,7 +282,7 @@ def test_json_fields_per_dataset(here: Repo, write_parquet: Write, make_table: M
     shard(write_parquet, "data/web", pa.concat_tables([t.slice(10), make_table(rows=5, seed=9)]), 2, "shard")
     (here.root / "notes.txt").write_text("two\n")
     snapshot(here, "v1")
-    doc = json.loads(CliRunner().invoke(app, ["diff", "HEAD~1", "HEAD", "--json"]).output)
+    doc = json.loads(cgit("diff", "HEAD~1", "HEAD", "--json", code=None).output)
     assert [e["path"] for e in doc] == ["data/web/", "notes.txt"]
     ds = doc[0]
     assert {k: ds[k] for k in ("kind", "status", "files_old", "files_new", "rows_added", "rows_removed", "rows_modified", "moved")} == {
@@ -305,6 +303,6 @@ def test_output_writes_the_one_table_with_real_changes(here: Repo, write_parquet
     write_parquet(b, pa.concat_tables([t.slice(300, 100), t.slice(400, 393)]))
     snapshot(here, "v1")
     out = tmp_path / "d.parquet"
-    result = CliRunner().invoke(app, ["diff", "HEAD~1", "HEAD", "--output", str(out)])
+    result = cgit("diff", "HEAD~1", "HEAD", "--output", str(out), code=None)
     assert result.exit_code == 0, result.output
     assert pq.read_table(out).column("_change").to_pylist() == ["removed"] * 7

@@ -10,12 +10,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from typer.testing import CliRunner
 
+from clirun import cgit
 from corpusgit import Repo
 from corpusgit.branches import create_branch
 from corpusgit.checkout import checkout
-from corpusgit.cli import app
 from corpusgit.errors import BadInput, DirtyWorkTree, MergeConflict, RevisionNotFound
 from corpusgit.merge import api
 from corpusgit.merge.resolve import list_conflicts, resolve
@@ -231,16 +230,15 @@ def test_resolve_from_edited_conflicts_file(keyed_repo: Repo, save: Save, tmp_pa
     base = base_rows()
     branch_edits(keyed_repo, save, KEYED, base, _apply(base, {1: ("text 1", "o"), 4: ("text 4", "o")}), _apply(base, {1: ("text 1", "t"), 4: ("text 4", "t")}))
     api.merge(keyed_repo, "feature")
-    runner = CliRunner()
     out = tmp_path / "conflicts.parquet"
-    result = runner.invoke(app, ["conflicts", KEYED, "--output", str(out)])
+    result = cgit("conflicts", KEYED, "--output", str(out), code=None)
     assert result.exit_code == 0, result.output
     rows = pq.read_table(out).to_pylist()
     assert {r["_side"] for r in rows} == {"base", "ours", "theirs"}
     # keep a hand-written value for key 1, drop key 4 entirely (delete it)
     edited = [dict(r, label="hand", _side="resolved") for r in rows if r["id"] == 1 and r["_side"] == "ours"]
     pq.write_table(pa.Table.from_pylist(edited), out)
-    result = runner.invoke(app, ["resolve", KEYED, "--from", str(out)])
+    result = cgit("resolve", KEYED, "--from", str(out), code=None)
     assert result.exit_code == 0, result.output
     oid = api.merge_continue(keyed_repo)
     got = keyed_repo.read_table(oid, KEYED).read_all().to_pydict()
@@ -252,12 +250,12 @@ def test_conflicts_json_lists_base_ours_theirs(keyed_repo: Repo, save: Save) -> 
     base = base_rows()
     branch_edits(keyed_repo, save, KEYED, base, _apply(base, {7: ("text 7", "o")}), _apply(base, {7: ("text 7", "t")}))
     api.merge(keyed_repo, "feature")
-    result = CliRunner().invoke(app, ["conflicts", "--json"])
+    result = cgit("conflicts", "--json", code=None)
     doc = json.loads(result.output)
     (entry,) = doc[0]["rows"]
     assert entry["key"] == {"id": 7} and entry["columns"] == ["label"]
     assert (entry["base"]["label"], entry["ours"]["label"], entry["theirs"]["label"]) == ("a", "o", "t")
-    status = json.loads(CliRunner().invoke(app, ["status", "--json"]).output)
+    status = json.loads(cgit("status", "--json", code=None).output)
     assert status["conflicts"] == [KEYED] and status["operation"] == "merge"
 
 
@@ -372,7 +370,7 @@ def test_refuses_dirty_work_tree_naming_files(keyed_repo: Repo, save: Save) -> N
 def test_unknown_branch_suggests(keyed_repo: Repo, save: Save) -> None:
     save(KEYED, table(base_rows(5)), "base")
     create_branch(keyed_repo, "feature")
-    result = CliRunner().invoke(app, ["merge", "featur"])
+    result = cgit("merge", "featur", code=None)
     assert result.exit_code != 0
     assert "feature" in result.output
     with pytest.raises(RevisionNotFound):
