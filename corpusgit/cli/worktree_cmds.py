@@ -7,7 +7,7 @@ from typing import Optional
 import typer
 
 from corpusgit.cli import app
-from corpusgit.cli.render import human_bytes, out, progress_for
+from corpusgit.cli.render import human_bytes, out, print_json, progress_for
 from corpusgit.cli.status_view import change_line, show_status
 from corpusgit.repo import Repo
 from corpusgit.worktree import mv as do_mv, rm as do_rm
@@ -20,11 +20,15 @@ def add(
     paths: list[str] = typer.Argument(..., help="Files or directories; Parquet files become tables."),
     force: bool = typer.Option(False, "--force", "-f", help="Add files even if .cgitignore lists them."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+    json_: bool = typer.Option(False, "--json", help="Print what was staged as JSON (no progress bar)."),
 ) -> None:
     """Stage files: tables are matched row by row against their previous versions."""
     from corpusgit.add import add as do_add
 
-    result = do_add(Repo.open(), paths, progress_for(quiet), force=force)
+    result = do_add(Repo.open(), paths, progress_for(quiet or json_), force=force)
+    if json_:
+        print_json({"changed": result.added, "unchanged": result.unchanged, "new_bytes": result.new_bytes})
+        return
     if quiet:
         return
     for change in result.added:

@@ -42,8 +42,11 @@ def test_log_of_a_path_lists_only_commits_that_changed_it(repo: Repo, cli: Cli, 
     assert "unknown revision 'nosuch'" in cli.fails("log", "nosuch").stderr
 
 
-def test_commit_json_gives_ci_the_new_commit(repo: Repo, cli: Cli, write_parquet: Callable[..., Path], make_table: Callable[..., pa.Table]) -> None:
+def test_add_and_commit_json_give_ci_what_was_recorded(repo: Repo, cli: Cli, write_parquet: Callable[..., Path], make_table: Callable[..., pa.Table]) -> None:
     write_parquet("data/web/part-0.parquet", make_table(200))
-    cli("add", "data")
+    staged = cli.json("add", "data")
+    assert staged["changed"] == [{"path": "data/web/part-0.parquet", "change": "added", "kind": "table", "rows_before": None, "rows_after": 200}]
+    assert staged["unchanged"] == 0 and staged["new_bytes"] > 0
+    assert cli.json("add", "data") == {"changed": [], "unchanged": 1, "new_bytes": 0}
     made = cli.json("commit", "-m", "first")
     assert made["id"] == cli.json("log")[0]["id"] and made["branch"] == "refs/heads/main" and made["message"].strip() == "first"
