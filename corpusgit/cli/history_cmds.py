@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from corpusgit.cli import app
-from corpusgit.cli.render import err, human_bytes, human_count, out, print_json, warn
+from corpusgit.cli.render import dataset_label, err, human_bytes, human_count, out, print_json, warn
 from corpusgit.cli.worktree_cmds import _change_line
 from corpusgit.history import commit as do_commit, log as do_log
 from corpusgit.objects import Commit
@@ -109,7 +109,7 @@ def _paths(paths: list[str]) -> str:
         return ", ".join(paths) or "-"
     import posixpath
 
-    return f"{posixpath.commonpath(paths) or '.'}/ ({len(paths)} tables)"
+    return dataset_label(posixpath.commonpath(paths) or ".", len(paths))
 
 
 def _when(c: Commit) -> str:

@@ -85,3 +85,10 @@ def progress_for(quiet: bool) -> Progress:
     if quiet or not err.is_terminal:
         return NULL_PROGRESS
     return _RichProgress()
+
+
+def dataset_label(spec: str, tables: int) -> str:
+    """'data/web/@v1 (3 tables)': a dataset as a step names it (``path[@rev]``), with its shard count."""
+    path, sep, rev = spec.rpartition("@")
+    path, rev = (path, f"@{rev}") if sep else (spec, "")
+    return f"{path.rstrip('/')}/{rev} ({tables} table{'s' if tables != 1 else ''})"

@@ -12,7 +12,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from corpusgit.cli import app
-from corpusgit.cli.render import err, human_count, out, print_json
+from corpusgit.cli.render import dataset_label, err, human_count, out, print_json
 from corpusgit.errors import BadInput
 from corpusgit.progress import NULL_PROGRESS, Progress, Task
 from corpusgit.repo import Repo
@@ -154,7 +154,7 @@ def _print_step(number: int, total: int, result: StepResult) -> None:
     step = f"[{number}/{total}] " if total > 1 else ""
     head = Text(f"{step}{record.operator.name} v{record.operator.version}: ", style="bold")
     if result.dataset:
-        head.append(f"{_dataset_side(result.step.input, len(record.inputs))} → {_dataset_side(result.step.output, len(record.outputs))}")
+        head.append(f"{dataset_label(result.step.input, len(record.inputs))} → {dataset_label(result.step.output, len(record.outputs))}")
     else:
         head.append(f"{result.step.input} → {result.step.output}")
     out.print(head)
@@ -166,13 +166,6 @@ def _print_step(number: int, total: int, result: StepResult) -> None:
     out.print(f"  {human_count(stats['rows_in'])} rows in, {human_count(stats['rows_out'])} out in {result.seconds:.2f} s{rate}")
     out.print(f"  {run_summary(Run(result.record_id, record, None))}")
     out.print(f"  lineage {result.record_id[:SHORT]}; output staged", style="dim")
-
-
-def _dataset_side(spec: str, tables: int) -> str:
-    """'data/web/@v1 (3 tables)': a dataset as a step names it, with its shard count."""
-    path, sep, rev = spec.rpartition("@")
-    path, rev = (path, f"@{rev}") if sep else (spec, "")
-    return f"{path.rstrip('/')}/{rev} ({tables} table{'s' if tables != 1 else ''})"
 
 
 @app.command()

@@ -144,8 +144,22 @@ def mix_names(repo: Repo) -> dict[str, ObjectId]:
     names = {}
     for name, record_id in sorted(repo.refs.list_refs(MIXES).items()):
         if not is_object_id(name):
-            names[name] = ObjectId(str(repo.store.get_meta(record_id, needed_by=f"mix name '{name}'")["mix"]))
+            names[name] = _record_mix(repo, name, record_id)
     return names
+
+
+def _named(repo: Repo, name: str) -> ObjectId | None:
+    """The mix ``name`` names, reading only its own ref (None: not a name here)."""
+    try:
+        check_ref_name(name, "mix")
+    except BadInput:
+        return None
+    record_id = None if is_object_id(name) else repo.refs.read(MIXES + name)
+    return _record_mix(repo, name, record_id) if record_id is not None else None
+
+
+def _record_mix(repo: Repo, name: str, record_id: str) -> ObjectId:
+    return ObjectId(str(repo.store.get_meta(record_id, needed_by=f"mix name '{name}'")["mix"]))
 
 
 def check_mix_name(name: str) -> None:
@@ -159,7 +173,7 @@ def name_mix(repo: Repo, name: str, mix_id: ObjectId, force: bool = False) -> Ob
     Moving a name to another mix needs ``force``, as moving a tag does."""
     check_mix_name(name)
     record_id = (repo.cgit / (MIXES + mix_id)).read_text().strip()
-    old = mix_names(repo).get(name)
+    old = _named(repo, name)
     if old is not None and old != mix_id and not force:
         raise BadInput(f"mix name '{name}' already names mix {old[:12]}", hint="pick another name, or pass --force to move it")
     with LockFile(repo.cgit / (MIXES + name)) as lock:
@@ -169,7 +183,7 @@ def name_mix(repo: Repo, name: str, mix_id: ObjectId, force: bool = False) -> Ob
 
 def delete_mix_name(repo: Repo, name: str) -> ObjectId:
     """Remove a name; the mix stays (under its id) until it is deleted."""
-    old = mix_names(repo).get(name)
+    old = _named(repo, name)
     if old is None:
         raise RevisionNotFound(f"no mix named '{name}'", hint="'cgit mix list' shows the names")
     with LockFile(repo.cgit / (MIXES + name)):
@@ -179,7 +193,7 @@ def delete_mix_name(repo: Repo, name: str) -> ObjectId:
 
 def resolve_mix_id(repo: Repo, text: str) -> ObjectId:
     """A full mix id from a name, a full id or a unique prefix of at least MIN_PREFIX characters."""
-    named = mix_names(repo).get(text.strip())
+    named = _named(repo, text.strip())
     if named is not None:
         return named
     ids = list_mix_ids(repo)
